@@ -1,0 +1,60 @@
+"""Awaiting the learner's code with a deadline, so that a hang becomes a sentence.
+
+`within(2, crawl(site), what="crawl(site)")` returns the result, or raises
+`DeadlineExceeded` naming the learner's line the call was stuck at. On a looptime test the
+deadline is in virtual seconds, so a hang is reported at once rather than after 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from .errors import DeadlineExceeded
+from .locations import where_waiting
+
+T = TypeVar("T")
+
+# After cancelling a late call, how long it may take to unwind before we call it stuck.
+CANCEL_GRACE_SECONDS = 1.0
+
+
+async def within(seconds: float, awaitable: Awaitable[T], *, what: str) -> T:
+    """Await `awaitable`; after `seconds`, cancel it and explain where it was stuck."""
+    task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except BaseException:
+        task.cancel()
+        raise
+    if task in done:
+        return task.result()
+
+    stuck_at = where_waiting(task, follow_others=True) if isinstance(task, asyncio.Task) else None
+    task.cancel()
+    await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
+    where = f"\n    It was waiting at {stuck_at}." if stuck_at else ""
+    if not task.done():
+        raise DeadlineExceeded(
+            f"`{what}` did not finish within {seconds:g} s, and it kept running after being "
+            f"cancelled.{where}\nSomething waits forever and also ignores cancellation: "
+            "never catch `asyncio.CancelledError` without re-raising it."
+        )
+    if not task.cancelled():
+        outcome = (
+            f"raised {type(task.exception()).__name__}"
+            if task.exception() is not None
+            else "returned normally"
+        )
+        raise DeadlineExceeded(
+            f"`{what}` did not finish within {seconds:g} s; when cancelled it {outcome} "
+            f"instead of ending with CancelledError.{where}\nCancellation is how asyncio stops "
+            "work (timeouts, TaskGroup, shutdown): if you catch `asyncio.CancelledError`, "
+            "clean up and `raise` it again."
+        )
+    raise DeadlineExceeded(
+        f"`{what}` did not finish within {seconds:g} s.{where}\n"
+        "Is something awaited that nothing will ever complete (an Event never set, a queue "
+        "nobody fills, a task waiting on itself), or is the work running one after another?"
+    )

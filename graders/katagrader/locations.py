@@ -1,0 +1,99 @@
+"""Finding the learner's own line in a traceback, a task's stack or a suspended coroutine.
+
+Messages name the line the learner wrote (`exercises/03_coroutines/dashboard.py, line 12:
+await asyncio.sleep(1)`), never the engine's or asyncio's frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import linecache
+import traceback
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .targets import current_target, display_path
+
+
+@dataclass(frozen=True)
+class Location:
+    filename: str
+    lineno: int
+    function: str
+
+    @property
+    def source(self) -> str:
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self) -> str:
+        text = f"{display_path(self.filename)}, line {self.lineno}, in {self.function}()"
+        return f"{text}: {self.source}" if self.source else text
+
+
+def _is_learner(filename: str) -> bool:
+    return current_target().contains(filename)
+
+
+def learner_frames(frames: Iterable[traceback.FrameSummary]) -> list[Location]:
+    return [
+        Location(f.filename, f.lineno or 0, f.name) for f in frames if _is_learner(f.filename)
+    ]
+
+
+def learner_frames_of(exc: BaseException) -> list[Location]:
+    """The learner's frames in an exception's traceback, outermost first."""
+    return learner_frames(traceback.extract_tb(exc.__traceback__))
+
+
+def _frame_location(frame: types.FrameType) -> Location:
+    return Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def awaiting_chain(awaitable: Any) -> list[Location]:
+    """Where a suspended coroutine is waiting, following `await` down to the innermost frame."""
+    chain: list[Location] = []
+    seen: set[int] = set()
+    current = awaitable
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frame = getattr(current, "cr_frame", None) or getattr(current, "ag_frame", None)
+        if frame is None:
+            frame = getattr(current, "gi_frame", None)
+        if frame is not None:
+            chain.append(_frame_location(frame))
+        if isinstance(current, asyncio.Task):
+            current = current.get_coro()
+            continue
+        current = (
+            getattr(current, "cr_await", None)
+            or getattr(current, "ag_await", None)
+            or getattr(current, "gi_yieldfrom", None)
+        )
+    return chain
+
+
+def where_waiting(task: asyncio.Task[Any], *, follow_others: bool = False) -> Location | None:
+    """The learner's line where a stuck task waits.
+
+    With `follow_others`, a task waiting on gather() or on tasks it started is stuck
+    wherever those are, so the learner's frames in other pending tasks win.
+    """
+    own = [loc for loc in awaiting_chain(task) if _is_learner(loc.filename)]
+    if not follow_others:
+        return own[-1] if own else None
+    for other in asyncio.all_tasks():
+        if other is task or other.done():
+            continue
+        found = [loc for loc in awaiting_chain(other) if _is_learner(loc.filename)]
+        if found and (not own or found[-1] != own[-1]):
+            return found[-1]
+    return own[-1] if own else None
+
+
+def created_at(task: asyncio.Task[Any]) -> Location | None:
+    """The learner's line that created a task (needs the loop's debug mode at creation)."""
+    stack = getattr(task, "_source_traceback", None) or []
+    found = learner_frames(stack)
+    return found[-1] if found else None

@@ -1,0 +1,195 @@
+"""The pytest plugin that turns a grader run into verdicts.
+
+It selects the tree to grade (`--target`), wraps every grader test in the leak checks,
+replaces the traceback of an expected failure by a one-paragraph message (the traceback
+is kept with `-v` or an explicit `--tb`), and can write the results as JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import Kind, LeakDetected
+from .leaks import LeakSettings, run_checked_async, run_checked_sync
+from .targets import Target, current_target, display_path, set_target
+from .verdicts import Verdict, classify, with_findings
+
+KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
+_FINDINGS = pytest.StashKey[list[str]]()
+_RESULTS = pytest.StashKey["KataResults"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("katas", "grading katas")
+    group.addoption(
+        "--target",
+        default=None,
+        help="tree to grade: exercises (default), solutions, or a directory laid out the same "
+        "way (also read from KATA_TARGET)",
+    )
+    group.addoption(
+        "--kata-report", default=None, metavar="PATH", help="write the results as JSON to PATH"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Grading must not write into the learner's folders: no __pycache__ beside their file
+    # unless bytecode is sent elsewhere (the runner sets PYTHONPYCACHEPREFIX).
+    if sys.pycache_prefix is None:
+        sys.dont_write_bytecode = True
+    option = config.getoption("target") or os.environ.get("KATA_TARGET")
+    try:
+        set_target(Target.from_option(option))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    results = KataResults(config)
+    config.stash[_RESULTS] = results
+    config.pluginmanager.register(results, "kata-results")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"kata target: {display_path(current_target().root)}"
+
+
+def is_grader_test(item: pytest.Item) -> bool:
+    return isinstance(item, pytest.Function) and bool(KATA_FOLDER.match(item.path.parent.name))
+
+
+def kata_of(item: pytest.Item) -> str:
+    return item.path.parent.name
+
+
+def task_step(item: pytest.Item) -> int | None:
+    marker = item.get_closest_marker("task")
+    return int(marker.args[0]) if marker and marker.args else None
+
+
+def _leak_settings(item: pytest.Item) -> LeakSettings:
+    marker = item.get_closest_marker("leaks")
+    return LeakSettings(**marker.kwargs) if marker else LeakSettings()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_grader_test(item):
+            _wrap_in_leak_checks(item)  # type: ignore[arg-type]
+
+
+def _wrap_in_leak_checks(item: pytest.Function) -> None:
+    original = item.obj
+    settings = _leak_settings(item)
+    findings = item.stash.setdefault(_FINDINGS, [])
+    grader_file = item.path
+
+    if inspect.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def checked_async(**kwargs: Any) -> None:
+            await run_checked_async(original, kwargs, settings, grader_file, findings)
+
+        item.obj = checked_async
+    else:
+
+        @functools.wraps(original)
+        def checked_sync(**kwargs: Any) -> None:
+            run_checked_sync(original, kwargs, settings, findings)
+
+        item.obj = checked_sync
+
+
+def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> Verdict:
+    if report.passed:
+        return Verdict(Kind.PASSED, "")
+    if report.skipped:
+        return Verdict(Kind.SKIPPED, str(report.longrepr))
+    assert call.excinfo is not None
+    if report.when != "call":
+        # A fixture of the grader failed: not something the learner can fix.
+        base = classify(call.excinfo.value, kata_of(item), task_step(item))
+        if base.kind in (Kind.WRONG_ANSWER, Kind.EXCEPTION):
+            return Verdict(Kind.GRADER_ERROR, f"the grader's {report.when} failed: {base.message}")
+        return base
+    exc = call.excinfo.value
+    verdict = classify(exc, kata_of(item), task_step(item))
+    if isinstance(exc, LeakDetected):
+        return verdict  # its message is the findings
+    return with_findings(verdict, item.stash.get(_FINDINGS, []))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Any:
+    report: pytest.TestReport = yield
+    if not is_grader_test(item):
+        return report
+    if report.when != "call" and report.passed:
+        return report
+    verdict = _verdict(item, call, report)
+    step = task_step(item)
+    report.user_properties.extend(
+        [("kind", str(verdict.kind)), ("message", verdict.message), ("task", step)]
+    )
+    item.config.stash[_RESULTS].tests.append(
+        {
+            "nodeid": report.nodeid,
+            "kata": kata_of(item),
+            "test": getattr(item, "originalname", item.name),
+            "task": step,
+            "phase": report.when,
+            "outcome": report.outcome,
+            "kind": str(verdict.kind),
+            "message": verdict.message,
+            "duration": round(report.duration, 4),
+        }
+    )
+    config = item.config
+    wants_traceback = config.option.verbose > 0 or config.option.tbstyle not in ("auto", None)
+    if report.failed:
+        if wants_traceback:
+            report.sections.append(("kata verdict", verdict.message))
+        else:
+            report.longrepr = verdict.message
+    return report
+
+
+class KataResults:
+    """Collects one record per test outcome, and collection errors, for `--kata-report`."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.tests: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.collected = 0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append({"nodeid": report.nodeid, "message": str(report.longrepr)})
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        path = self.config.getoption("kata_report")
+        if not path:
+            return
+        payload = {
+            "target": str(current_target().root),
+            "python": platform.python_version(),
+            "exitstatus": int(exitstatus),
+            "collected": self.collected,
+            "tests": self.tests,
+            "errors": self.errors,
+        }
+        Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")

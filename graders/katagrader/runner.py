@@ -1,0 +1,247 @@
+"""Grading katas, each in its own pytest process.
+
+One process per kata means a learner's code that hangs, crashes the interpreter, calls
+`os._exit()` or floods the output costs that kata its verdict and nothing else. A kata
+passes only when its process wrote a report in which every collected test ran and passed:
+a missing report, a skipped test or an empty run is never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .manifest import Kata
+from .targets import REPO_ROOT, Target, display_path
+
+# How long one kata's whole grading may take before its process group is killed. Each
+# test also has its own, shorter limits (pytest-timeout, then faulthandler).
+DEFAULT_KATA_SECONDS = 120.0
+OUTPUT_TAIL_BYTES = 16_000
+PYCACHE = REPO_ROOT / ".katas" / "pycache"
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_STARTED = "not_started"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"  # the kata needs a newer Python than this one
+
+
+@dataclass
+class KataResult:
+    kata: Kata
+    status: Status
+    summary: str
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    duration: float = 0.0
+    returncode: int | None = None
+    output_tail: str = ""
+
+    @property
+    def passed_count(self) -> int:
+        return sum(1 for t in self.tests if t["outcome"] == "passed" and t["phase"] == "call")
+
+
+def pytest_command(kata: Kata, target: Target, report: Path, extra: Sequence[str] = ()) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO_ROOT / "graders" / kata.slug),
+        f"--rootdir={REPO_ROOT}",
+        f"--target={target.root}",
+        f"--kata-report={report}",
+        "-q",
+        *extra,
+    ]
+
+
+def run_kata(
+    kata: Kata,
+    target: Target,
+    *,
+    seconds: float = DEFAULT_KATA_SECONDS,
+    extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> KataResult:
+    """Grade one kata against `target` in a fresh process and judge its report."""
+    if not kata.supported_here:
+        return KataResult(
+            kata,
+            Status.SKIPPED,
+            f"needs Python {kata.min_python_text}+ (this is {sys.version_info[0]}."
+            f"{sys.version_info[1]})",
+        )
+    with tempfile.TemporaryDirectory(prefix="kata-") as scratch:
+        report_path = Path(scratch) / "report.json"
+        output_path = Path(scratch) / "output.txt"
+        started = time.monotonic()
+        returncode, timed_out = _run_isolated(
+            pytest_command(kata, target, report_path, extra_args), output_path, seconds, env
+        )
+        duration = time.monotonic() - started
+        output = _tail(output_path)
+        report = _read_report(report_path)
+    result = judge(kata, report, returncode, timed_out, output, seconds, target)
+    result.duration = duration
+    result.returncode = returncode
+    result.output_tail = output
+    return result
+
+
+def run_katas(
+    katas: Sequence[Kata], target: Target, *, jobs: int = 0, **options: Any
+) -> list[KataResult]:
+    """Grade several katas, `jobs` processes at a time (default: one per core)."""
+    workers = jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda k: run_kata(k, target, **options), katas))
+
+
+def _run_isolated(
+    command: list[str], output_path: Path, seconds: float, env: dict[str, str] | None
+) -> tuple[int | None, bool]:
+    """Run `command` in its own process group with output to a file; kill the whole group
+    on timeout and afterwards (a learner's stray child processes die with it)."""
+    child_env = {**os.environ, **(env or {}), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    # Bytecode (pytest's rewritten modules too) goes to a cache outside the graded tree, so
+    # start-up stays fast and the learner's folders are never written to.
+    child_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    posix = os.name == "posix"
+    with output_path.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            start_new_session=posix,
+            creationflags=0 if posix else subprocess.CREATE_NEW_PROCESS_GROUP,  # type: ignore[attr-defined]
+        )
+        timed_out = False
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        _kill_group(process)
+        process.wait()
+    return (None if timed_out else process.returncode), timed_out
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    elif process.poll() is None:
+        process.kill()
+
+
+def _tail(path: Path) -> str:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - OUTPUT_TAIL_BYTES))
+        text = handle.read().decode("utf-8", errors="replace")
+    return ("[...]\n" + text) if size > OUTPUT_TAIL_BYTES else text
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_FAULTHANDLER_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+
+
+def _hang_location(output: str, target: Target) -> str | None:
+    """The learner's line in a faulthandler dump (a loop that held the GIL until killed)."""
+    if "Timeout (" not in output:
+        return None
+    for match in _FAULTHANDLER_FRAME.finditer(output):
+        if target.contains(match["file"]):
+            return f"{display_path(match['file'])}, line {match['line']}, in {match['func']}()"
+    return None
+
+
+def judge(
+    kata: Kata,
+    report: dict[str, Any] | None,
+    returncode: int | None,
+    timed_out: bool,
+    output: str,
+    seconds: float,
+    target: Target | None = None,
+) -> KataResult:
+    """The kata's status from what its process left behind; anything odd is a failure."""
+    if timed_out:
+        return KataResult(
+            kata,
+            Status.CRASHED,
+            f"grading did not finish within {seconds:g} s and was stopped. Something in your "
+            "code runs forever and cannot be interrupted.",
+        )
+    if report is None:
+        where = _hang_location(output, target) if target else None
+        if where:
+            summary = (
+                f"your code hung at {where} without ever letting Python interrupt it (a tight "
+                "loop inside one C call), so the grading process was ended."
+            )
+        else:
+            summary = (
+                f"the grading process ended (exit code {returncode}) before it could report "
+                "any result. Does your code call os._exit(), crash the interpreter, or kill "
+                "its own process?"
+            )
+        return KataResult(kata, Status.CRASHED, summary)
+
+    tests = [t for t in report.get("tests", []) if isinstance(t, dict)]
+    errors = list(report.get("errors", []))
+    collected = int(report.get("collected", -1))
+    calls = [t for t in tests if t.get("phase") == "call"]
+    problems = [t for t in tests if t.get("outcome") != "passed"]
+    result = KataResult(kata, Status.FAILED, "", tests=tests, errors=errors)
+    if errors:
+        result.summary = "the grader could not be collected (this is a bug in the grader)."
+    elif collected <= 0 or not calls:
+        result.summary = "no test ran, so nothing was checked; that is never a pass."
+    elif any(t.get("outcome") == "skipped" for t in tests):
+        result.summary = "a test was skipped; a skipped check never counts as passed."
+    elif len(calls) < collected:
+        result.summary = f"only {len(calls)} of {collected} tests ran."
+    elif problems:
+        if all(t.get("kind") == "not_started" for t in problems) and not any(
+            t.get("outcome") == "passed" for t in calls
+        ):
+            result.status = Status.NOT_STARTED
+            result.summary = f"not started: read exercises/{kata.slug}/README.md, then edit the TODOs."
+        else:
+            failed = len({t["nodeid"] for t in problems})
+            result.summary = f"{len(calls) - failed}/{len(calls)} checks passed."
+    elif report.get("exitstatus") != 0:
+        result.summary = f"pytest exited with status {report.get('exitstatus')}."
+    else:
+        result.status = Status.PASSED
+        result.summary = f"all {len(calls)} checks passed."
+    return result

@@ -1,0 +1,74 @@
+"""Sessions for learners (grade, and the workflow around it), maintainers (verify) and CI.
+
+`nox -s grade -- 03` grades one kata; `nox -s verify` is the project's test command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["grade"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+PYTHONS = ["3.11", "3.12", "3.13"]
+# The engine is imported from graders/ rather than installed: no install step per run.
+ENV = {"PYTHONPATH": str(ROOT / "graders"), "UV_COMPILE_BYTECODE": "1"}
+
+
+def install_group(session: nox.Session, group: str) -> None:
+    """Install a dependency group (pinned by the constraints file), skipping the installer
+    when this environment already has exactly that set: a warm `grade` costs no install."""
+    requirements = nox.project.dependency_groups(PYPROJECT, group)
+    digest = hashlib.sha256(
+        "\n".join([*requirements, CONSTRAINTS.read_text(encoding="utf-8")]).encode()
+    ).hexdigest()
+    stamp = Path(session.virtualenv.location) / f".katas-{group}.sha256"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+        return
+    session.install(*requirements, "-c", str(CONSTRAINTS), env={"UV_COMPILE_BYTECODE": "1"})
+    stamp.write_text(digest, encoding="utf-8")
+
+
+def katagrader(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "katagrader", *args, env=ENV)
+
+
+@nox.session
+def grade(session: nox.Session) -> None:
+    """Grade katas: `nox -s grade -- 03` (by number, slug or prefix); none named grades all."""
+    install_group(session, "grade")
+    katagrader(session, "grade", *session.posargs)
+
+
+@nox.session(name="list")
+def list_katas(session: nox.Session) -> None:
+    """List the katas in order."""
+    install_group(session, "grade")
+    katagrader(session, "list")
+
+
+@nox.session(python=PYTHONS)
+def verify(session: nox.Session) -> None:
+    """The project's tests: every solution passes, every stub is "not started", every pitfall
+    is rejected by its check, the layout matches the manifest, and the engine's own tests."""
+    install_group(session, "test")
+    jobs = os.environ.get("VERIFY_JOBS", "auto")
+    session.run("python", "-m", "pytest", "tests", "-n", jobs, *session.posargs, env=ENV)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (with the ASYNC rules) and mypy --strict on the engine, solutions and tests."""
+    install_group(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/typecheck.py", env=ENV)

@@ -1,0 +1,136 @@
+"""The repository matches its manifest: every kata has all its parts, in the agreed shape.
+Messages say exactly which file to add or fix (see docs/adding-a-kata.md)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from katagrader.manifest import Kata, load_manifest
+from katagrader.pitfalls import load_pitfalls
+from katagrader.plugin import KATA_FOLDER
+from katagrader.targets import REPO_ROOT
+
+KATAS = load_manifest()
+by_slug = pytest.mark.parametrize("kata", KATAS, ids=lambda k: k.slug)
+
+
+def _readme_steps(kata: Kata) -> set[int]:
+    text = (REPO_ROOT / "exercises" / kata.slug / "README.md").read_text(encoding="utf-8")
+    task = text.split("## Your task", 1)[-1].split("\n## ", 1)[0]
+    return {int(n) for n in re.findall(r"^(\d+)\. ", task, flags=re.MULTILINE)}
+
+
+def _public_signatures(path: Path) -> dict[str, str]:
+    """Top-level functions and classes (with their methods) mapped to their arguments."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[node.name] = ast.unparse(node.args)
+        elif isinstance(node, ast.ClassDef):
+            found[node.name] = "class"
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    found[f"{node.name}.{item.name}"] = ast.unparse(item.args)
+    return found
+
+
+def test_numbers_are_contiguous() -> None:
+    """Katas are numbered 1, 2, 3... with no gap, so the order is unambiguous."""
+    numbers = [k.number for k in KATAS]
+    assert numbers == list(range(1, len(KATAS) + 1)), f"kata numbers in katas.toml: {numbers}"
+
+
+@pytest.mark.parametrize("tree", ["exercises", "solutions", "graders"])
+def test_every_folder_is_in_the_manifest(tree: str) -> None:
+    """No kata folder exists that katas.toml does not list."""
+    listed = {k.slug for k in KATAS}
+    folders = {p.name for p in (REPO_ROOT / tree).iterdir() if KATA_FOLDER.match(p.name)}
+    assert folders <= listed, f"{tree}/ has folders missing from katas.toml: {folders - listed}"
+
+
+@by_slug
+def test_kata_has_every_part(kata: Kata) -> None:
+    """README, stub, solution and grader exist for every module of the kata."""
+    missing = []
+    for path in [REPO_ROOT / "exercises" / kata.slug / "README.md"] + [
+        REPO_ROOT / tree / kata.slug / f"{module}.py"
+        for tree in ("exercises", "solutions")
+        for module in kata.modules
+    ] + [REPO_ROOT / "graders" / kata.slug / f"test_{module}.py" for module in kata.modules]:
+        if not path.is_file():
+            missing.append(str(path.relative_to(REPO_ROOT)))
+    assert not missing, f"{kata.slug} is missing: {', '.join(missing)}"
+
+
+@by_slug
+def test_kata_has_pitfalls_and_hints(kata: Kata) -> None:
+    """At least one pitfall, and two or three hints in katas.toml."""
+    assert load_pitfalls(kata), f"add a wrong answer to graders/{kata.slug}/pitfalls/"
+    assert 2 <= len(kata.hints) <= 3, f"{kata.slug}: give 2 or 3 hints, not {len(kata.hints)}"
+    assert kata.sources, f"{kata.slug}: list the sources the kata comes from"
+
+
+@by_slug
+def test_readme_has_the_sections(kata: Kata) -> None:
+    """The README has numbered steps, what the grader checks, and sources."""
+    text = (REPO_ROOT / "exercises" / kata.slug / "README.md").read_text(encoding="utf-8")
+    for heading in ("## Your task", "## What the grader checks", "## Sources"):
+        assert heading in text, f"exercises/{kata.slug}/README.md needs a '{heading}' section"
+    assert _readme_steps(kata), f"exercises/{kata.slug}/README.md: number the steps '1. ...'"
+
+
+@by_slug
+def test_stub_is_a_stub(kata: Kata) -> None:
+    """Each stub marks its TODOs and raises NotImplementedError with a sentence, never `pass`."""
+    for module in kata.modules:
+        path = REPO_ROOT / "exercises" / kata.slug / f"{module}.py"
+        text = path.read_text(encoding="utf-8")
+        shown = path.relative_to(REPO_ROOT)
+        assert "# TODO" in text, f"{shown}: mark each place to edit with '# TODO'"
+        raises = re.findall(r"raise NotImplementedError\((.*)\)", text)
+        assert raises, f"{shown}: the bodies to write must raise NotImplementedError"
+        assert all(r.strip() for r in raises), f"{shown}: give NotImplementedError a sentence"
+        assert ast.get_docstring(ast.parse(text)), f"{shown}: start with the task as a docstring"
+
+
+@by_slug
+def test_solution_matches_the_stub(kata: Kata) -> None:
+    """The solution defines the stub's public names with the same arguments."""
+    for module in kata.modules:
+        stub = _public_signatures(REPO_ROOT / "exercises" / kata.slug / f"{module}.py")
+        solution = _public_signatures(REPO_ROOT / "solutions" / kata.slug / f"{module}.py")
+        differing = {n: (a, solution.get(n)) for n, a in stub.items() if solution.get(n) != a}
+        assert not differing, (
+            f"solutions/{kata.slug}/{module}.py differs from the stub (stub, solution): {differing}"
+        )
+
+
+@by_slug
+def test_every_grader_test_names_a_step(kata: Kata) -> None:
+    """Each grader test has a docstring and a task marker for a step of the README."""
+    steps = _readme_steps(kata)
+    for module in kata.modules:
+        path = REPO_ROOT / "graders" / kata.slug / f"test_{module}.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tests = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test_")
+        ]
+        assert tests, f"{path.relative_to(REPO_ROOT)} has no test"
+        for test in tests:
+            where = f"{path.relative_to(REPO_ROOT)}::{test.name}"
+            assert ast.get_docstring(test), f"{where}: add a one-sentence docstring"
+            marks = [
+                d
+                for d in test.decorator_list
+                if isinstance(d, ast.Call) and ast.unparse(d.func) == "pytest.mark.task"
+            ]
+            assert marks, f"{where}: mark it with @pytest.mark.task(<step>)"
+            step = ast.literal_eval(marks[0].args[0])
+            assert step in steps, f"{where}: step {step} is not a numbered step of the README"
