@@ -57,11 +57,15 @@ def test_every_folder_is_in_the_manifest(tree: str) -> None:
 def test_kata_has_every_part(kata: Kata) -> None:
     """README, stub, solution and grader exist for every module of the kata."""
     missing = []
-    for path in [REPO_ROOT / "exercises" / kata.slug / "README.md"] + [
-        REPO_ROOT / tree / kata.slug / f"{module}.py"
-        for tree in ("exercises", "solutions")
-        for module in kata.modules
-    ] + [REPO_ROOT / "graders" / kata.slug / f"test_{module}.py" for module in kata.modules]:
+    for path in (
+        [REPO_ROOT / "exercises" / kata.slug / "README.md"]
+        + [
+            REPO_ROOT / tree / kata.slug / f"{module}.py"
+            for tree in ("exercises", "solutions")
+            for module in kata.modules
+        ]
+        + [REPO_ROOT / "graders" / kata.slug / f"test_{module}.py" for module in kata.modules]
+    ):
         if not path.is_file():
             missing.append(str(path.relative_to(REPO_ROOT)))
     assert not missing, f"{kata.slug} is missing: {', '.join(missing)}"

@@ -42,7 +42,9 @@ class ProbedServices:
 async def test_dashboard_holds_each_service_result() -> None:
     """load_dashboard puts each service's answer in its own field."""
     services = ProbedServices()
-    result = await within(10, dashboard.load_dashboard(services, 7), what="load_dashboard(services, 7)")
+    result = await within(
+        10, dashboard.load_dashboard(services, 7), what="load_dashboard(services, 7)"
+    )
     expected = dashboard.Dashboard(7, {"name": "probe-7"}, ["probe-order-7"], ["probe-rec-7"])
     assert result == expected, (
         f"load_dashboard(services, 7) returned {result!r}; expected {expected!r}. "
@@ -90,7 +92,9 @@ async def test_many_dashboards_load_together_in_order() -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     result = await within(
-        10, dashboard.load_dashboards(services, user_ids), what=f"load_dashboards(services, {user_ids})"
+        10,
+        dashboard.load_dashboards(services, user_ids),
+        what=f"load_dashboards(services, {user_ids})",
     )
     elapsed = loop.time() - started
     got = [d.user_id for d in result]
@@ -113,6 +117,8 @@ async def test_many_dashboards_load_together_in_order() -> None:
 async def test_no_users_gives_no_dashboards() -> None:
     """An empty list of users gives an empty list, at once."""
     services = ProbedServices()
-    result = await within(1, dashboard.load_dashboards(services, []), what="load_dashboards(services, [])")
+    result = await within(
+        1, dashboard.load_dashboards(services, []), what="load_dashboards(services, [])"
+    )
     assert list(result) == [], f"load_dashboards(services, []) returned {result!r}; expected []."
     assert services.calls == [], f"no service should be called for no users; got {services.calls}."

@@ -42,8 +42,7 @@ def _indent(text: str, prefix: str) -> str:
 def print_result(out: Printer, result: KataResult, *, verbose: bool = False) -> None:
     badge, style = _BADGES[result.status]
     out.line(
-        f"{out.paint(f'{badge:<5}', style)} {out.paint(result.kata.slug, 'bold')}  "
-        f"{result.summary}"
+        f"{out.paint(f'{badge:<5}', style)} {out.paint(result.kata.slug, 'bold')}  {result.summary}"
     )
     if result.status in (Status.PASSED, Status.SKIPPED):
         return

@@ -27,6 +27,7 @@ from pyleak import (
     no_task_leaks,
     no_thread_leaks,
 )
+from pyleak.base import LeakAction
 from pyleak.utils import CallerContext
 
 from .errors import LeakDetected
@@ -189,7 +190,7 @@ async def run_checked_async(
     tasks = no_task_leaks(action="raise", enable_creation_tracking=True)
     await tasks.__aenter__()
     blocking = no_event_loop_blocking(
-        action="raise",
+        action=LeakAction.RAISE,
         threshold=settings.blocking_threshold,
         caller_context=CallerContext(
             filename=str(grader_file), name="test", files=_watched_files(grader_file)

@@ -37,9 +37,7 @@ def _is_learner(filename: str) -> bool:
 
 
 def learner_frames(frames: Iterable[traceback.FrameSummary]) -> list[Location]:
-    return [
-        Location(f.filename, f.lineno or 0, f.name) for f in frames if _is_learner(f.filename)
-    ]
+    return [Location(f.filename, f.lineno or 0, f.name) for f in frames if _is_learner(f.filename)]
 
 
 def learner_frames_of(exc: BaseException) -> list[Location]:

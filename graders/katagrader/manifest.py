@@ -87,7 +87,9 @@ def load_manifest(path: Path = MANIFEST_PATH) -> list[Kata]:
         raise ManifestError(f"kata(s) listed twice: {', '.join(duplicates)}")
     for kata in katas:
         if not kata.slug.startswith(f"{kata.number:02d}_"):
-            raise ManifestError(f"{kata.slug}: the slug must start with its number, {kata.number:02d}_")
+            raise ManifestError(
+                f"{kata.slug}: the slug must start with its number, {kata.number:02d}_"
+            )
     return katas
 
 

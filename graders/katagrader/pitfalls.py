@@ -76,7 +76,9 @@ def _parse(kata: Kata, path: Path) -> Pitfall:
     try:
         kinds = {str(test): Kind(kind) for test, kind in rejected.items()}
     except ValueError as exc:
-        raise PitfallError(f"{shown}: {exc}; kinds are {', '.join(k.value for k in Kind)}") from None
+        raise PitfallError(
+            f"{shown}: {exc}; kinds are {', '.join(k.value for k in Kind)}"
+        ) from None
     module = _literal(tree, "MODULE")
     if module is None:
         if len(kata.modules) != 1:

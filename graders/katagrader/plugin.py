@@ -25,6 +25,9 @@ from .targets import Target, current_target, display_path, set_target
 from .verdicts import Verdict, classify, with_findings
 
 KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
+# pytest-timeout prints every other thread's stack (pyleak's watchdog) before failing the
+# test; the verdict already names the learner's line, so the dump only hides it.
+_TIMEOUT_DUMP = re.compile(r"\++ Timeout \++\n.*?\++ Timeout \++\n?", re.DOTALL)
 _FINDINGS = pytest.StashKey[list[str]]()
 _RESULTS = pytest.StashKey["KataResults"]()
 
@@ -128,9 +131,7 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Any:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report: pytest.TestReport = yield
     if not is_grader_test(item):
         return report
@@ -161,6 +162,9 @@ def pytest_runtest_makereport(
             report.sections.append(("kata verdict", verdict.message))
         else:
             report.longrepr = verdict.message
+            report.sections = [
+                (title, _TIMEOUT_DUMP.sub("", text)) for title, text in report.sections
+            ]
     return report
 
 

@@ -57,13 +57,24 @@ class KataResult:
         return sum(1 for t in self.tests if t["outcome"] == "passed" and t["phase"] == "call")
 
 
-def pytest_command(kata: Kata, target: Target, report: Path, extra: Sequence[str] = ()) -> list[str]:
+GRADERS = REPO_ROOT / "graders"
+
+
+def pytest_command(
+    kata: Kata, target: Target, report: Path, graders: Path = GRADERS, extra: Sequence[str] = ()
+) -> list[str]:
+    """The pytest run for one kata. The config file and plugin are named explicitly so a
+    grader tree outside the repository (the engine's own tests) is graded the same way."""
     return [
         sys.executable,
         "-m",
         "pytest",
-        str(REPO_ROOT / "graders" / kata.slug),
+        "-c",
+        str(REPO_ROOT / "pyproject.toml"),
         f"--rootdir={REPO_ROOT}",
+        "-p",
+        "katagrader.plugin",
+        str(graders / kata.slug),
         f"--target={target.root}",
         f"--kata-report={report}",
         "-q",
@@ -78,6 +89,7 @@ def run_kata(
     seconds: float = DEFAULT_KATA_SECONDS,
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
+    graders: Path = GRADERS,
 ) -> KataResult:
     """Grade one kata against `target` in a fresh process and judge its report."""
     if not kata.supported_here:
@@ -92,7 +104,10 @@ def run_kata(
         output_path = Path(scratch) / "output.txt"
         started = time.monotonic()
         returncode, timed_out = _run_isolated(
-            pytest_command(kata, target, report_path, extra_args), output_path, seconds, env
+            pytest_command(kata, target, report_path, graders, extra_args),
+            output_path,
+            seconds,
+            env,
         )
         duration = time.monotonic() - started
         output = _tail(output_path)
@@ -119,6 +134,9 @@ def _run_isolated(
     """Run `command` in its own process group with output to a file; kill the whole group
     on timeout and afterwards (a learner's stray child processes die with it)."""
     child_env = {**os.environ, **(env or {}), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(GRADERS), child_env.get("PYTHONPATH")) if p
+    )
     # Bytecode (pytest's rewritten modules too) goes to a cache outside the graded tree, so
     # start-up stays fast and the learner's folders are never written to.
     child_env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -235,7 +253,9 @@ def judge(
             t.get("outcome") == "passed" for t in calls
         ):
             result.status = Status.NOT_STARTED
-            result.summary = f"not started: read exercises/{kata.slug}/README.md, then edit the TODOs."
+            result.summary = (
+                f"not started: read exercises/{kata.slug}/README.md, then edit the TODOs."
+            )
         else:
             failed = len({t["nodeid"] for t in problems})
             result.summary = f"{len(calls) - failed}/{len(calls)} checks passed."

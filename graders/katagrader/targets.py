@@ -111,7 +111,8 @@ class LearnerModule:
             defined = sorted(
                 name
                 for name, value in vars(module).items()
-                if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+                if not name.startswith("_")
+                and getattr(value, "__module__", None) == module.__name__
             )
             raise MissingName(
                 f"MISSING NAME: the grader uses `{attr}`, but {display_path(self.path)} does not "
