@@ -56,6 +56,41 @@ def list_katas(session: nox.Session) -> None:
     katagrader(session, "list")
 
 
+@nox.session
+def progress(session: nox.Session) -> None:
+    """Show which katas pass, fail or are not started, and the one to do next."""
+    install_group(session, "grade")
+    katagrader(session, "progress")
+
+
+@nox.session
+def hint(session: nox.Session) -> None:
+    """Show the next hint for a kata: `nox -s hint -- 03` (one more each time)."""
+    install_group(session, "grade")
+    katagrader(session, "hint", *session.posargs)
+
+
+@nox.session
+def watch(session: nox.Session) -> None:
+    """Grade a kata again on every save: `nox -s watch -- 03` (Ctrl-C to stop)."""
+    install_group(session, "grade")
+    katagrader(session, "watch", *session.posargs)
+
+
+@nox.session
+def reset(session: nox.Session) -> None:
+    """Restore a kata's stub: `nox -s reset -- 03` (your file is backed up first)."""
+    install_group(session, "grade")
+    katagrader(session, "reset", *session.posargs)
+
+
+@nox.session
+def solution(session: nox.Session) -> None:
+    """Show a kata's reference solution and a diff with yours, once yours passes."""
+    install_group(session, "grade")
+    katagrader(session, "solution", *session.posargs)
+
+
 @nox.session(python=PYTHONS)
 def verify(session: nox.Session) -> None:
     """The project's tests: every solution passes, every stub is "not started", every pitfall

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .batch import class_summary, find_submissions, grade_submissions, write_gradebook
 from .console import Printer, print_result, print_summary
-from .manifest import ManifestError, load_manifest, resolve_topics
+from .manifest import Kata, ManifestError, load_manifest, resolve_topics
+from .progress import record_results
+from .report import build_report, gradescope_results, markdown_table, write_json, write_junit
 from .runner import DEFAULT_KATA_SECONDS, Status, run_katas
-from .targets import Target
+from .targets import REPO_ROOT, Target
+from .workflow import reset, show_hint, show_progress, solution
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -22,20 +27,93 @@ def _grade(args: argparse.Namespace) -> int:
     except (ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.submissions:
+        return _grade_class(args, katas)
     extra = ["-v", "--tb=short"] if args.verbose else []
-    results = run_katas(katas, target, jobs=args.jobs, seconds=args.seconds, extra_args=extra)
+    results = run_katas(
+        katas, target, jobs=args.jobs, seconds=args.seconds, extra_args=extra, memory_mb=args.memory_mb
+    )
     for result in results:
         print_result(out, result, verbose=args.verbose)
     if len(results) > 1:
         print_summary(out, results)
-    if args.json:
-        payload = [
-            {"kata": r.kata.slug, "status": str(r.status), "summary": r.summary, "tests": r.tests}
-            for r in results
-        ]
-        Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    if args.report:
+        write_json(build_report(results, target), Path(args.report))
+    if args.junit:
+        write_junit(results, Path(args.junit))
+    if args.gradescope:
+        Path(args.gradescope).write_text(json.dumps(gradescope_results(results), indent=2))
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as summary:
+            summary.write(markdown_table(results))
+    if target.root == REPO_ROOT / "exercises":
+        record_results(results)  # for `progress`, `solution` and `watch`
     ok = all(r.status in (Status.PASSED, Status.SKIPPED) for r in results)
     return 0 if ok else 1
+
+
+def _grade_class(args: argparse.Namespace, katas: list[Kata]) -> int:
+    """Batch mode: every submission in a folder, written to a gradebook."""
+    try:
+        submissions = find_submissions(Path(args.submissions))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    jobs = args.jobs or os.cpu_count() or 1
+    graded = grade_submissions(
+        submissions, katas, jobs=jobs, seconds=args.seconds, memory_mb=args.memory_mb or 2048
+    )
+    out = Path(args.out)
+    write_gradebook(graded, Path(args.submissions), out)
+    for line in class_summary(graded):
+        print(line)
+    print(f"Gradebook written to {out / 'gradebook.csv'} and {out / 'gradebook.json'}")
+    return 0
+
+
+def _one_kata(args: argparse.Namespace) -> Kata | None:
+    """The single kata a workflow command acts on, or None after printing why not."""
+    if len(args.topics) != 1:
+        print(f"error: name exactly one kata, e.g. `nox -s {args.command} -- 03`", file=sys.stderr)
+        return None
+    try:
+        return resolve_topics(args.topics, load_manifest())[0]
+    except ManifestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _progress(args: argparse.Namespace) -> int:
+    show_progress(Printer(), load_manifest())
+    return 0
+
+
+def _hint(args: argparse.Namespace) -> int:
+    kata = _one_kata(args)
+    if kata is None:
+        return 2
+    show_hint(Printer(), kata)
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    kata = _one_kata(args)
+    return 2 if kata is None else reset(Printer(), kata, Target.from_option(args.target))
+
+
+def _solution(args: argparse.Namespace) -> int:
+    kata = _one_kata(args)
+    return 2 if kata is None else solution(Printer(), kata, Target.from_option(args.target))
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import watch_kata  # watchfiles is only needed here
+
+    kata = _one_kata(args)
+    if kata is None:
+        return 2
+    return watch_kata(Printer(), kata, Target.from_option(args.target))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -55,12 +133,34 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--seconds", type=float, default=DEFAULT_KATA_SECONDS, help="time limit per kata"
     )
-    grade.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    grade.add_argument("--report", metavar="PATH", help="write the results as JSON (see schema)")
+    grade.add_argument("--junit", metavar="PATH", help="write the results as JUnit XML")
+    grade.add_argument("--gradescope", metavar="PATH", help="write Gradescope's results.json")
+    grade.add_argument("--memory-mb", type=int, default=None, help="memory cap per kata (POSIX)")
+    grade.add_argument(
+        "--submissions", metavar="DIR", help="grade every submission folder in DIR (a class)"
+    )
+    grade.add_argument("--out", default="gradebook", help="where --submissions writes the gradebook")
     grade.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
     grade.set_defaults(run=_grade)
 
     listing = commands.add_parser("list", help="list the katas in order")
     listing.set_defaults(run=_list)
+
+    progress = commands.add_parser("progress", help="table of katas passed, failing, not started")
+    progress.set_defaults(run=_progress)
+
+    for name, run, text in [
+        ("hint", _hint, "show the next hint for a kata"),
+        ("reset", _reset, "restore a kata's stub (your file is backed up first)"),
+        ("solution", _solution, "show the reference solution once the kata passes"),
+        ("watch", _watch, "grade again on every save"),
+    ]:
+        command = commands.add_parser(name, help=text)
+        command.add_argument("topics", nargs="*", help="kata number, slug or unique prefix")
+        if name != "hint":
+            command.add_argument("--target", default="exercises", help=argparse.SUPPRESS)
+        command.set_defaults(run=run)
     return parser
 
 

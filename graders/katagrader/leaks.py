@@ -173,9 +173,13 @@ async def run_checked_async(
     settings: LeakSettings,
     grader_file: Path,
     findings: list[str],
+    prepare: Callable[[], None] = lambda: None,
 ) -> None:
     """Run an async test body under the leak checks; findings are appended to `findings`
-    and the test's own exception (if any) is re-raised so it is reported first."""
+    and the test's own exception (if any) is re-raised so it is reported first.
+
+    `prepare` (importing the learner's modules) runs inside the task and thread checks but
+    before the loop is watched: a slow import is not a blocked event loop."""
     loop = asyncio.get_running_loop()
     unretrieved: list[dict[str, Any]] = []
     previous_handler = loop.get_exception_handler()
@@ -196,20 +200,23 @@ async def run_checked_async(
             filename=str(grader_file), name="test", files=_watched_files(grader_file)
         ),
     )
-    if settings.blocking:
-        await blocking.__aenter__()
 
     primary: BaseException | None = None
+    watching = False
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always", RuntimeWarning)
         try:
+            prepare()
+            if settings.blocking:
+                await blocking.__aenter__()
+                watching = True
             await test(**kwargs)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # reported after the leak checks, SystemExit included
             primary = exc
 
-        if settings.blocking:
+        if watching:
             try:
                 await blocking.__aexit__(None, None, None)
             except EventLoopBlockError as error:
@@ -240,6 +247,7 @@ def run_checked_sync(
     kwargs: dict[str, Any],
     settings: LeakSettings,
     findings: list[str],
+    prepare: Callable[[], None] = lambda: None,
 ) -> None:
     """The same for a plain test: threads and never-awaited coroutines."""
     threads = no_thread_leaks(
@@ -252,6 +260,7 @@ def run_checked_sync(
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always", RuntimeWarning)
         try:
+            prepare()
             test(**kwargs)
         except KeyboardInterrupt:
             raise

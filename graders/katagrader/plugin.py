@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from .errors import Kind, LeakDetected
+from .errors import Kind, LeakDetected, LoadFailed
 from .leaks import LeakSettings, run_checked_async, run_checked_sync
-from .targets import Target, current_target, display_path, set_target
+from .targets import LearnerModule, Target, current_target, display_path, set_target
 from .verdicts import Verdict, classify, with_findings
 
 KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
@@ -89,24 +89,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _wrap_in_leak_checks(item)  # type: ignore[arg-type]
 
 
+def _import_learner_modules(grader_module: Any) -> None:
+    """Import the learner's modules a grader uses before its test body runs. A failure is
+    kept by the module and raised, with its message, where the test first uses it."""
+    for value in vars(grader_module).values():
+        if isinstance(value, LearnerModule):
+            try:
+                value.load()
+            except LoadFailed:
+                pass
+
+
 def _wrap_in_leak_checks(item: pytest.Function) -> None:
     original = item.obj
     settings = _leak_settings(item)
     findings = item.stash.setdefault(_FINDINGS, [])
     grader_file = item.path
+    prepare = functools.partial(_import_learner_modules, item.module)
 
     if inspect.iscoroutinefunction(original):
 
         @functools.wraps(original)
         async def checked_async(**kwargs: Any) -> None:
-            await run_checked_async(original, kwargs, settings, grader_file, findings)
+            await run_checked_async(original, kwargs, settings, grader_file, findings, prepare)
 
         item.obj = checked_async
     else:
 
         @functools.wraps(original)
         def checked_sync(**kwargs: Any) -> None:
-            run_checked_sync(original, kwargs, settings, findings)
+            run_checked_sync(original, kwargs, settings, findings, prepare)
 
         item.obj = checked_sync
 
@@ -176,6 +188,7 @@ class KataResults:
         self.tests: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.collected = 0
+        self.exitstatus: int | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = len(session.items)
@@ -197,3 +210,13 @@ class KataResults:
             "errors": self.errors,
         }
         Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        self.exitstatus = int(exitstatus)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # With a report written, end the process now: threads a learner left running
+        # would otherwise keep the interpreter alive until the runner's time limit.
+        if config.getoption("kata_report") and self.exitstatus is not None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(self.exitstatus)

@@ -90,6 +90,7 @@ def run_kata(
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     graders: Path = GRADERS,
+    memory_mb: int | None = None,
 ) -> KataResult:
     """Grade one kata against `target` in a fresh process and judge its report."""
     if not kata.supported_here:
@@ -103,8 +104,11 @@ def run_kata(
         report_path = Path(scratch) / "report.json"
         output_path = Path(scratch) / "output.txt"
         started = time.monotonic()
+        command = pytest_command(kata, target, report_path, graders, extra_args)
+        if memory_mb and os.name == "posix":
+            command = [sys.executable, "-m", "katagrader.limits", str(memory_mb), "--", *command]
         returncode, timed_out = _run_isolated(
-            pytest_command(kata, target, report_path, graders, extra_args),
+            command,
             output_path,
             seconds,
             env,

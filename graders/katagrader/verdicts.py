@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from .errors import KataProblem, Kind
 from .locations import Location, learner_frames_of
 from .targets import current_target, display_path
@@ -67,6 +69,9 @@ def classify(exc: BaseException, kata: str, step: int | None) -> Verdict:
         )
     if isinstance(exc, AssertionError):
         return Verdict(Kind.WRONG_ANSWER, _assertion_text(exc))
+    if isinstance(exc, pytest.fail.Exception):
+        # pytest.fail("...") in a grader, or pytest.raises(...) that saw no exception.
+        return Verdict(Kind.WRONG_ANSWER, str(exc))
     where = f"\n    at {innermost}" if innermost else ""
     return Verdict(
         Kind.EXCEPTION,

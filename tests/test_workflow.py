@@ -1,0 +1,136 @@
+"""Black-box tests of the learner's commands (`python -m katagrader ...`, which the nox
+sessions call): hints, progress, reset, solution and watch. Each runs on a copy of a kata
+in a temporary folder with its own state folder, never on the real exercises."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from katagrader.targets import REPO_ROOT
+
+KATA = "03_coroutines"
+STUB = REPO_ROOT / "exercises" / KATA / "dashboard.py"
+SOLUTION = REPO_ROOT / "solutions" / KATA / "dashboard.py"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT / "graders"),
+        "KATAS_STATE_DIR": str(tmp_path / "state"),
+        "NO_COLOR": "1",
+    }
+
+
+def katagrader(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "katagrader", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def target_with(tmp_path: Path, source: Path) -> Path:
+    target = tmp_path / "target"
+    (target / KATA).mkdir(parents=True)
+    shutil.copy(source, target / KATA / "dashboard.py")
+    return target
+
+
+def test_hints_come_one_at_a_time_then_stop(env: dict[str, str]) -> None:
+    """Each call shows the next hint; after the last, it says so."""
+    outputs = [katagrader(env, "hint", "03").stdout for _ in range(4)]
+    assert outputs[0].startswith("Hint 1/3 for 03_coroutines")
+    assert outputs[1].startswith("Hint 2/3") and outputs[2].startswith("Hint 3/3")
+    assert "All 3 hints for 03_coroutines have been shown" in outputs[3]
+
+
+def test_unknown_kata_lists_the_valid_ones(env: dict[str, str]) -> None:
+    """A topic that matches nothing is an error listing the katas."""
+    result = katagrader(env, "hint", "nonsense")
+    assert result.returncode == 2
+    assert "matches no kata" in result.stderr and "03_coroutines" in result.stderr
+
+
+def test_grade_records_progress(env: dict[str, str]) -> None:
+    """Grading the exercises is recorded; progress shows it and points at the kata."""
+    katagrader(env, "grade", "03")
+    table = katagrader(env, "progress").stdout
+    assert "03_coroutines" in table and "not started" in table
+
+
+def test_reset_backs_up_the_learners_file(env: dict[str, str], tmp_path: Path) -> None:
+    """reset restores the stub and keeps the learner's file in a backup it names."""
+    target = target_with(tmp_path, SOLUTION)
+    result = katagrader(env, "reset", "03", f"--target={target}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (target / KATA / "dashboard.py").read_text() == STUB.read_text()
+    backups = list((tmp_path / "state" / "backups" / KATA).glob("*/dashboard.py"))
+    assert len(backups) == 1 and backups[0].read_text() == SOLUTION.read_text()
+    assert "Saved your dashboard.py to" in result.stdout
+
+
+def test_solution_is_refused_before_a_pass(env: dict[str, str], tmp_path: Path) -> None:
+    """The reference solution stays hidden while the kata does not pass."""
+    target = target_with(tmp_path, STUB)
+    result = katagrader(env, "solution", "03", f"--target={target}")
+    assert result.returncode == 1
+    assert "does not pass yet" in result.stdout
+    assert "TaskGroup() as group" not in result.stdout
+
+
+def test_solution_is_shown_with_a_diff_after_a_pass(env: dict[str, str], tmp_path: Path) -> None:
+    """Once the kata passes, the solution and a diff against the learner's file are shown."""
+    target = target_with(tmp_path, SOLUTION)
+    result = katagrader(env, "solution", "03", f"--target={target}")
+    assert result.returncode == 0, result.stdout
+    assert "TaskGroup() as group" in result.stdout and "(identical)" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_watch_grades_again_after_a_save(env: dict[str, str], tmp_path: Path) -> None:
+    """watch grades at start, again when the file changes, and stops cleanly on Ctrl-C."""
+    target = target_with(tmp_path, STUB)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "katagrader", "watch", "03", f"--target={target}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline() if process.stdout else ""
+            seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"never saw {text!r}; output: {''.join(seen)}")
+
+    try:
+        wait_for("Watching")
+        assert any("TODO" in line for line in seen)
+        shutil.copy(SOLUTION, target / KATA / "dashboard.py")
+        wait_for("PASS")
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Stopped watching." in output and "Traceback" not in output
