@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -82,8 +81,16 @@ def test_a_class_with_hostile_submissions(tmp_path: Path) -> None:
     out = tmp_path / "out"
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "katagrader", "grade", "03", f"--submissions={submissions}",
-         f"--out={out}", "--seconds=20"],
+        [
+            sys.executable,
+            "-m",
+            "katagrader",
+            "grade",
+            "03",
+            f"--submissions={submissions}",
+            f"--out={out}",
+            "--seconds=20",
+        ],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "graders")},
         capture_output=True,

@@ -88,7 +88,10 @@ def _rename_paths(result: KataResult, scratch: str, original: str) -> None:
 
 def _reasons(result: KataResult) -> str:
     failed = [t for t in result.tests if t["outcome"] != "passed"]
-    firsts = [f"{t['test']}: {t['message'].splitlines()[0] if t['message'] else t['kind']}" for t in failed]
+    firsts = [
+        f"{t['test']}: {t['message'].splitlines()[0] if t['message'] else t['kind']}"
+        for t in failed
+    ]
     return "; ".join(firsts[:3]) or result.summary
 
 

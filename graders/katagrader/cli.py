@@ -31,7 +31,12 @@ def _grade(args: argparse.Namespace) -> int:
         return _grade_class(args, katas)
     extra = ["-v", "--tb=short"] if args.verbose else []
     results = run_katas(
-        katas, target, jobs=args.jobs, seconds=args.seconds, extra_args=extra, memory_mb=args.memory_mb
+        katas,
+        target,
+        jobs=args.jobs,
+        seconds=args.seconds,
+        extra_args=extra,
+        memory_mb=args.memory_mb,
     )
     for result in results:
         print_result(out, result, verbose=args.verbose)
@@ -140,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--submissions", metavar="DIR", help="grade every submission folder in DIR (a class)"
     )
-    grade.add_argument("--out", default="gradebook", help="where --submissions writes the gradebook")
+    grade.add_argument(
+        "--out", default="gradebook", help="where --submissions writes the gradebook"
+    )
     grade.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
     grade.set_defaults(run=_grade)
 

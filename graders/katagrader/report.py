@@ -124,9 +124,7 @@ def gradescope_results(results: Sequence[KataResult]) -> dict[str, Any]:
     """Gradescope's autograder `results.json`: one test per kata, one point when it passes."""
     tests = []
     for r in results:
-        failures = [
-            f"- {t['test']}: {t['message']}" for t in r.tests if t["outcome"] != "passed"
-        ]
+        failures = [f"- {t['test']}: {t['message']}" for t in r.tests if t["outcome"] != "passed"]
         tests.append(
             {
                 "name": f"{r.kata.slug}: {r.kata.title}",
