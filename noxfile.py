@@ -102,8 +102,6 @@ def verify(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (with the ASYNC rules) and mypy --strict on the engine, solutions and tests."""
+    """The pre-commit hooks: ruff (ASYNC rules), mypy --strict, zizmor, pip-audit."""
     install_group(session, "lint")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("python", "tools/typecheck.py", env=ENV)
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", env=ENV)
