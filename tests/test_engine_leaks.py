@@ -152,3 +152,24 @@ def test_clean_code_passes_every_check(kata: DemoKata) -> None:
         RUN_TWICE,
     )
     kata.pytest().assert_outcomes(passed=2)
+
+
+def test_error_in_a_done_callback_is_not_called_a_lost_task_exception(kata: DemoKata) -> None:
+    """An exception raised by a callback is reported as such, not as a task's lost error."""
+    kata.write(
+        """
+        import asyncio
+        def on_done(task: asyncio.Task[None]) -> None:
+            raise RuntimeError("callback bug")
+        async def run() -> int:
+            task = asyncio.create_task(asyncio.sleep(0))
+            task.add_done_callback(on_done)
+            await task
+            await asyncio.sleep(0)
+            return 42
+        """,
+        RUN_TWICE,
+    )
+    text = kata.pytest().stdout.str()
+    assert "ERROR IN THE EVENT LOOP" in text and "callback bug" in text
+    assert "LOST EXCEPTION" not in text

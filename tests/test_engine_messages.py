@@ -148,3 +148,38 @@ def test_unknown_target_is_a_usage_error(kata: DemoKata) -> None:
     kata.write("async def run() -> int:\n    return 42\n", CALLS_RUN)
     result = kata.pytester.runpytest_subprocess("-p", "katagrader.plugin", "--target=nowhere")
     assert "neither exercises nor solutions nor a directory" in result.stderr.str()
+
+
+def test_not_started_inside_a_task_group_is_still_not_started(kata: DemoKata) -> None:
+    """A NotImplementedError raised in a TaskGroup (an ExceptionGroup) reads as not started."""
+    kata.write(
+        """
+        import asyncio
+        async def part() -> int:
+            raise NotImplementedError("write part() (step 1)")
+        async def run() -> int:
+            async with asyncio.TaskGroup() as group:
+                task = group.create_task(part())
+            return task.result()
+        """,
+        CALLS_RUN,
+    )
+    assert "NOT STARTED: `part` in" in assert_readable(kata.pytest())
+
+
+def test_hang_inside_gather_names_the_stuck_line(kata: DemoKata) -> None:
+    """A gather that never finishes is reported at the learner's stuck await."""
+    kata.write(
+        """
+        import asyncio
+        async def part() -> int:
+            await asyncio.Event().wait()
+            return 21
+        async def run() -> int:
+            return sum(await asyncio.gather(part(), part()))
+        """,
+        CALLS_RUN.replace("@pytest.mark.task(1)", "@pytest.mark.task(1)\n@pytest.mark.looptime"),
+    )
+    text = assert_readable(kata.pytest())
+    assert "`run()` did not finish within 5 s." in text
+    assert "line 4, in part(): await asyncio.Event().wait()" in text

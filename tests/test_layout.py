@@ -96,9 +96,21 @@ def test_stub_is_a_stub(kata: Kata) -> None:
         text = path.read_text(encoding="utf-8")
         shown = path.relative_to(REPO_ROOT)
         assert "# TODO" in text, f"{shown}: mark each place to edit with '# TODO'"
-        raises = re.findall(r"raise NotImplementedError\((.*)\)", text)
+        raises = [
+            node.exc
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node)
+        ]
         assert raises, f"{shown}: the bodies to write must raise NotImplementedError"
-        assert all(r.strip() for r in raises), f"{shown}: give NotImplementedError a sentence"
+        for exc in raises:
+            sentence = (
+                exc.args[0].value
+                if isinstance(exc, ast.Call) and exc.args and isinstance(exc.args[0], ast.Constant)
+                else ""
+            )
+            assert isinstance(sentence, str) and sentence.strip(), (
+                f"{shown}, line {exc.lineno}: give NotImplementedError a sentence saying what to do"
+            )
         assert ast.get_docstring(ast.parse(text)), f"{shown}: start with the task as a docstring"
 
 

@@ -20,9 +20,15 @@ T = TypeVar("T")
 CANCEL_GRACE_SECONDS = 1.0
 
 
+async def _await(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
 async def within(seconds: float, awaitable: Awaitable[T], *, what: str) -> T:
     """Await `awaitable`; after `seconds`, cancel it and explain where it was stuck."""
-    task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+    # Always a Task of our own: cancelling it cancels whatever it awaits (a gather, a
+    # future), and its await chain leads to the learner's line.
+    task: asyncio.Task[T] = asyncio.ensure_future(_await(awaitable))
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except BaseException:
@@ -31,7 +37,7 @@ async def within(seconds: float, awaitable: Awaitable[T], *, what: str) -> T:
     if task in done:
         return task.result()
 
-    stuck_at = where_waiting(task, follow_others=True) if isinstance(task, asyncio.Task) else None
+    stuck_at = where_waiting(task, follow_others=True)
     task.cancel()
     await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
     where = f"\n    It was waiting at {stuck_at}." if stuck_at else ""

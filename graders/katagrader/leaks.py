@@ -79,20 +79,28 @@ def _summary(filename: str, lineno: int, name: str) -> traceback.FrameSummary:
     return traceback.FrameSummary(filename, lineno, name, lookup_line=False)
 
 
-def _unretrieved_findings(contexts: list[dict[str, Any]]) -> list[str]:
+def _loop_error_findings(contexts: list[dict[str, Any]]) -> list[str]:
+    """What reached the loop's exception handler: a task's exception nobody retrieved, or an
+    error in a callback (a done callback, call_soon) that nothing else would report."""
     findings = []
     for context in contexts:
         exc = context.get("exception")
+        message = str(context.get("message", "an error in the event loop"))
         task = context.get("future") or context.get("task")
-        if exc is None:
-            continue
         where = created_at(task) if isinstance(task, asyncio.Task) else None
-        findings.append(
-            f"LOST EXCEPTION: a task failed with {type(exc).__name__}: {exc}, and nothing ever "
-            f"awaited it, so the error was silently dropped."
-            + (f" The task was created at {where}." if where else "")
-            + "\nAwait every task you create (or use a TaskGroup) so its errors reach you."
-        )
+        if "never retrieved" in message and exc is not None:
+            findings.append(
+                f"LOST EXCEPTION: a task failed with {type(exc).__name__}: {exc}, and nothing "
+                "ever awaited it, so the error was silently dropped."
+                + (f" The task was created at {where}." if where else "")
+                + "\nAwait every task you create (or use a TaskGroup) so its errors reach you."
+            )
+        else:
+            detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+            findings.append(
+                f"ERROR IN THE EVENT LOOP: {message}{detail}. asyncio only logged it, so your "
+                "code never saw it; a callback (such as a done callback) must not raise."
+            )
     return findings
 
 
@@ -233,7 +241,7 @@ async def run_checked_async(
         gc.collect()
         await asyncio.sleep(0)  # let the exception handler see tasks collected just now
     findings.extend(_unawaited_findings(list(records)))
-    findings.extend(_unretrieved_findings(unretrieved))
+    findings.extend(_loop_error_findings(unretrieved))
     loop.set_exception_handler(previous_handler)
 
     if settings.threads:

@@ -37,8 +37,31 @@ def _is_timeout(exc: BaseException) -> bool:
     return type(exc).__name__ == "Failed" and str(exc).startswith("Timeout")
 
 
+def _most_telling(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The exception in a group (a TaskGroup's) that best explains the failure."""
+    leaves: list[BaseException] = []
+
+    def flatten(e: BaseException) -> None:
+        if isinstance(e, BaseExceptionGroup):
+            for inner in e.exceptions:
+                flatten(inner)
+        else:
+            leaves.append(e)
+
+    flatten(group)
+    for wanted in (KataProblem, NotImplementedError, AssertionError):
+        for leaf in leaves:
+            if isinstance(leaf, wanted):
+                return leaf
+    return leaves[0] if len(leaves) == 1 else group
+
+
 def classify(exc: BaseException, kata: str, step: int | None) -> Verdict:
     """Explain why a test failed, naming the learner's line where there is one."""
+    if isinstance(exc, BaseExceptionGroup):
+        telling = _most_telling(exc)
+        if telling is not exc:
+            return classify(telling, kata, step)
     if isinstance(exc, KataProblem):
         return Verdict(exc.kind, exc.message)
 

@@ -1,0 +1,109 @@
+"""Robustness: for every kata, the mistakes learners really make (derived from its stub by
+tests/mutations.py) get a readable verdict that names the learner's line, within the time
+limits, and leave the exercise file exactly as it was. Also: a broken kata does not stop
+the others in the same run from being graded."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from mutations import MUTATIONS, Mutation, apply, has_async_site
+
+from katagrader.manifest import Kata, load_manifest
+from katagrader.runner import KataResult, Status, run_kata, run_katas
+from katagrader.targets import REPO_ROOT, Target
+
+pytestmark = pytest.mark.robustness
+KATAS = [k for k in load_manifest() if k.supported_here]
+
+# Short limits: a hang must become a verdict quickly. -x stops at the first failure, which
+# for a hang is enough evidence and keeps each case to a few seconds.
+HANG_ARGS = ("-x", "-o", "timeout=2", "-o", "faulthandler_timeout=8")
+KATA_SECONDS = 90.0
+
+
+def _cases() -> list[tuple[Kata, Mutation]]:
+    cases = []
+    for kata in KATAS:
+        stub = (REPO_ROOT / "exercises" / kata.slug / f"{kata.modules[0]}.py").read_text()
+        for mutation in MUTATIONS:
+            async_only = mutation.name in ("leaks_a_task", "swallows_cancellation")
+            if async_only and not has_async_site(stub):
+                continue
+            cases.append((kata, mutation))
+    return cases
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _explain(result: KataResult) -> str:
+    lines = [f"{result.kata.slug}: {result.status}: {result.summary}"]
+    lines += [f"  {t['test']} [{t['kind']}]: {t['message']}" for t in result.tests if t["message"]]
+    if result.status is Status.CRASHED:
+        lines.append(result.output_tail[-2000:])
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("kata", "mutation"), _cases(), ids=lambda v: v.slug if isinstance(v, Kata) else v.name
+)
+def test_broken_code_gets_a_readable_verdict(
+    kata: Kata, mutation: Mutation, tmp_path: Path
+) -> None:
+    """The mutated stub fails with the expected verdict, naming the learner's file, in time,
+    and grading leaves the file untouched."""
+    shutil.copytree(REPO_ROOT / "exercises" / kata.slug, tmp_path / kata.slug)
+    module = tmp_path / kata.slug / f"{kata.modules[0]}.py"
+    module.write_text(apply(mutation, module.read_text()))
+    before = _digest(module)
+
+    extra = HANG_ARGS if mutation.hangs else ("-o", "timeout=5", "-o", "faulthandler_timeout=15")
+    result = run_kata(kata, Target(tmp_path), seconds=KATA_SECONDS, extra_args=extra)
+
+    assert _digest(module) == before, "grading changed the learner's file"
+    assert result.duration < KATA_SECONDS, _explain(result)
+    assert result.status is not Status.PASSED, _explain(result)
+    failed = [t for t in result.tests if t["outcome"] == "failed"]
+    messages = "\n".join(t["message"] for t in failed) + "\n" + result.summary
+    shown = f"{kata.slug}/{kata.modules[0]}.py"
+    assert "Traceback (most recent call last)" not in messages, _explain(result)
+
+    if mutation.expected == "load_error":
+        assert failed and all(t["kind"] == "load_error" for t in failed), _explain(result)
+        assert shown in messages, _explain(result)
+    elif mutation.expected == "missing_name":
+        assert any(t["kind"] == "missing_name" for t in failed), _explain(result)
+    elif mutation.expected == "no_crash":
+        assert result.status is Status.FAILED, _explain(result)
+        assert all(t["message"] and t["kind"] != "grader_error" for t in failed), _explain(result)
+    elif mutation.expected == "timeout":
+        if result.status is Status.CRASHED:
+            assert shown in result.summary, _explain(result)
+        else:
+            assert failed[0]["kind"] == "timeout", _explain(result)
+            assert shown in failed[0]["message"], _explain(result)
+    elif mutation.expected == "cancellation":
+        assert "CancelledError" in messages or any(t["kind"] == "timeout" for t in failed), (
+            _explain(result)
+        )
+    else:  # a phrase the message must contain, with the learner's file
+        assert mutation.expected in messages, _explain(result)
+        assert shown in messages, _explain(result)
+
+
+def test_a_broken_kata_does_not_stop_the_others(tmp_path: Path) -> None:
+    """In one run, a kata that hangs gets its verdict and the next kata is still graded."""
+    broken, fine = KATAS[0], KATAS[1]
+    shutil.copytree(REPO_ROOT / "exercises" / broken.slug, tmp_path / broken.slug)
+    module = tmp_path / broken.slug / f"{broken.modules[0]}.py"
+    hang = next(m for m in MUTATIONS if m.name == "sync_infinite_loop")
+    module.write_text(apply(hang, module.read_text()))
+    shutil.copytree(REPO_ROOT / "solutions" / fine.slug, tmp_path / fine.slug)
+    results = run_katas([broken, fine], Target(tmp_path), jobs=1, seconds=60, extra_args=HANG_ARGS)
+    assert results[0].status in (Status.FAILED, Status.CRASHED), _explain(results[0])
+    assert results[1].status is Status.PASSED, _explain(results[1])
