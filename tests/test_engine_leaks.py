@@ -173,3 +173,28 @@ def test_error_in_a_done_callback_is_not_called_a_lost_task_exception(kata: Demo
     text = kata.pytest().stdout.str()
     assert "ERROR IN THE EVENT LOOP" in text and "callback bug" in text
     assert "LOST EXCEPTION" not in text
+
+
+def test_generator_failing_at_cleanup_is_blamed_on_the_learner(kata: DemoKata) -> None:
+    """A generator of the learner's that ignores GeneratorExit is the learner's problem,
+    not reported as a grader error."""
+    kata.write(
+        """
+        import asyncio
+        async def numbers():
+            while True:
+                try:
+                    yield 1
+                except GeneratorExit:
+                    continue
+        async def run() -> int:
+            gen = numbers()
+            await gen.__anext__()
+            return 42
+        """,
+        RUN_TWICE,
+    )
+    result = kata.pytest()
+    result.assert_outcomes(failed=1, passed=1)
+    text = result.stdout.str()
+    assert "ignored GeneratorExit" in text and "grader's teardown failed" not in text

@@ -183,3 +183,21 @@ def test_hang_inside_gather_names_the_stuck_line(kata: DemoKata) -> None:
     text = assert_readable(kata.pytest())
     assert "`run()` did not finish within 5 s." in text
     assert "line 4, in part(): await asyncio.Event().wait()" in text
+
+
+def test_busy_polling_on_a_fake_clock_is_stopped_and_named(kata: DemoKata) -> None:
+    """Polling with sleep(0) freezes virtual time; it is reported as a busy loop, quickly."""
+    kata.write(
+        """
+        import asyncio
+        async def run() -> int:
+            ready = asyncio.Event()
+            while not ready.is_set():
+                await asyncio.sleep(0)
+            return 42
+        """,
+        CALLS_RUN.replace("@pytest.mark.task(1)", "@pytest.mark.task(1)\n@pytest.mark.looptime"),
+    )
+    text = assert_readable(kata.pytest())
+    assert "kept the event loop busy for 3 s of real time" in text
+    assert "in run(): await asyncio.sleep(0)" in text

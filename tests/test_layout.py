@@ -150,3 +150,10 @@ def test_every_grader_test_names_a_step(kata: Kata) -> None:
             assert marks, f"{where}: mark it with @pytest.mark.task(<step>)"
             step = ast.literal_eval(marks[0].args[0])
             assert step in steps, f"{where}: step {step} is not a numbered step of the README"
+
+
+def test_readme_lists_every_kata() -> None:
+    """README.md's kata table names every kata of the manifest."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [k.slug for k in KATAS if f"`{k.slug}`" not in readme]
+    assert not missing, f"add these katas to the table in README.md: {missing}"

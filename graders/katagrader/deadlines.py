@@ -8,32 +8,66 @@ deadline is in virtual seconds, so a hang is reported at once rather than after 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable
 from typing import TypeVar
 
 from .errors import DeadlineExceeded
-from .locations import where_waiting
+from .locations import Location, where_waiting
 
 T = TypeVar("T")
 
 # After cancelling a late call, how long it may take to unwind before we call it stuck.
 CANCEL_GRACE_SECONDS = 1.0
+# Real seconds a call may keep a fake-clock loop busy before it is called stalled.
+STALL_SECONDS = 3.0
 
 
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def within(seconds: float, awaitable: Awaitable[T], *, what: str) -> T:
-    """Await `awaitable`; after `seconds`, cancel it and explain where it was stuck."""
+async def within(
+    seconds: float, awaitable: Awaitable[T], *, what: str, stall_seconds: float = STALL_SECONDS
+) -> T:
+    """Await `awaitable`; after `seconds`, cancel it and explain where it was stuck.
+
+    On a looptime test the clock only moves while the loop is idle, so code that keeps the
+    loop busy (polling with `await asyncio.sleep(0)`) would never reach the deadline; after
+    `stall_seconds` of real time it is stopped and reported as such.
+    """
     # Always a Task of our own: cancelling it cancels whatever it awaits (a gather, a
     # future), and its await chain leads to the learner's line.
     task: asyncio.Task[T] = asyncio.ensure_future(_await(awaitable))
+    loop = asyncio.get_running_loop()
+    stalled: list[Location | None] = []
+
+    def stop_stalled_call() -> None:
+        if not task.done():
+            stalled.append(where_waiting(task, follow_others=True))
+            task.cancel()
+
+    guard = threading.Timer(stall_seconds, loop.call_soon_threadsafe, [stop_stalled_call])
+    if getattr(loop, "looptime_on", False):
+        guard.start()
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except BaseException:
         task.cancel()
         raise
+    finally:
+        guard.cancel()
+        if guard.is_alive():
+            guard.join()
+    if stalled:
+        await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
+        where = f"\n    It was running at {stalled[0]}." if stalled[0] else ""
+        raise DeadlineExceeded(
+            f"`{what}` kept the event loop busy for {stall_seconds:g} s of real time without "
+            f"ever waiting, so the loop's clock stood still.{where}\nA loop that polls with "
+            "`await asyncio.sleep(0)` never lets time pass: wait for the thing itself (an "
+            "Event, a Condition, a queue) or sleep until it is due."
+        )
     if task in done:
         return task.result()
 

@@ -21,6 +21,7 @@ import pytest
 
 from .errors import Kind, LeakDetected, LoadFailed
 from .leaks import LeakSettings, run_checked_async, run_checked_sync
+from .locations import learner_frames_of
 from .targets import LearnerModule, Target, current_target, display_path, set_target
 from .verdicts import Verdict, classify, with_findings
 
@@ -130,16 +131,31 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         return Verdict(Kind.SKIPPED, str(report.longrepr))
     assert call.excinfo is not None
     if report.when != "call":
-        # A fixture of the grader failed: not something the learner can fix.
-        base = classify(call.excinfo.value, kata_of(item), task_step(item))
-        if base.kind in (Kind.WRONG_ANSWER, Kind.EXCEPTION):
-            return Verdict(Kind.GRADER_ERROR, f"the grader's {report.when} failed: {base.message}")
-        return base
+        return _fixture_verdict(item, call.excinfo.value, report.when)
     exc = call.excinfo.value
     verdict = classify(exc, kata_of(item), task_step(item))
     if isinstance(exc, LeakDetected):
         return verdict  # its message is the findings
     return with_findings(verdict, item.stash.get(_FINDINGS, []))
+
+
+def _fixture_verdict(item: pytest.Item, exc: BaseException, phase: str) -> Verdict:
+    """A failure outside the test body: the learner's when their code is to blame (an
+    object of theirs failing while collected, an error raised from their file), else the
+    grader's."""
+    if isinstance(exc, pytest.PytestUnraisableExceptionWarning):
+        detail = "\n".join(str(exc).splitlines()[:4])
+        return Verdict(
+            Kind.LEAK,
+            "ERROR DURING CLEANUP: something of yours failed when Python cleaned it up after "
+            f"the test (a generator or coroutine closed by the garbage collector):\n{detail}\n"
+            "Generators must let GeneratorExit through (clean up in `finally`, never yield "
+            "again after it), and coroutines must be awaited.",
+        )
+    base = classify(exc, kata_of(item), task_step(item))
+    if base.kind in (Kind.WRONG_ANSWER, Kind.EXCEPTION) and not learner_frames_of(exc):
+        return Verdict(Kind.GRADER_ERROR, f"the grader's {phase} failed: {base.message}")
+    return base
 
 
 @pytest.hookimpl(wrapper=True)
