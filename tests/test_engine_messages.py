@@ -201,3 +201,21 @@ def test_busy_polling_on_a_fake_clock_is_stopped_and_named(kata: DemoKata) -> No
     text = assert_readable(kata.pytest())
     assert "kept the event loop busy for 3 s of real time" in text
     assert "in run(): await asyncio.sleep(0)" in text
+
+
+def test_hang_inside_an_async_generator_names_the_stuck_line(kata: DemoKata) -> None:
+    """A hang inside an async generator consumed by `async for` names the generator's line."""
+    kata.write(
+        """
+        import asyncio
+        async def numbers():
+            yield 1
+            await asyncio.Event().wait()
+            yield 2
+        async def run() -> int:
+            return sum([n async for n in numbers()])
+        """,
+        CALLS_RUN.replace("@pytest.mark.task(1)", "@pytest.mark.task(1)\n@pytest.mark.looptime"),
+    )
+    text = assert_readable(kata.pytest())
+    assert "line 5, in numbers(): await asyncio.Event().wait()" in text

@@ -10,9 +10,11 @@ import pytest
 
 from katagrader.manifest import Kata, load_manifest
 from katagrader.pitfalls import Pitfall, build_overlay, load_pitfalls
-from katagrader.runner import KataResult, Status, run_kata
+from katagrader.runner import DEFAULT_KATA_SECONDS, KataResult, Status, run_kata
 from katagrader.targets import REPO_ROOT, Target
 
+# Each case grades a whole kata in a child process, which has its own limits.
+pytestmark = pytest.mark.timeout(DEFAULT_KATA_SECONDS + 30)
 KATAS = load_manifest()
 PITFALLS = [p for kata in KATAS for p in load_pitfalls(kata)]
 

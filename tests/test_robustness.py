@@ -16,13 +16,13 @@ from katagrader.manifest import Kata, load_manifest
 from katagrader.runner import KataResult, Status, run_kata, run_katas
 from katagrader.targets import REPO_ROOT, Target
 
-pytestmark = pytest.mark.robustness
+KATA_SECONDS = 90.0
+pytestmark = [pytest.mark.robustness, pytest.mark.timeout(KATA_SECONDS + 60)]
 KATAS = [k for k in load_manifest() if k.supported_here]
 
 # Short limits: a hang must become a verdict quickly. -x stops at the first failure, which
 # for a hang is enough evidence and keeps each case to a few seconds.
 HANG_ARGS = ("-x", "-o", "timeout=2", "-o", "faulthandler_timeout=8")
-KATA_SECONDS = 90.0
 
 
 def _cases() -> list[tuple[Kata, Mutation]]:

@@ -85,6 +85,8 @@ def _loop_error_findings(contexts: list[dict[str, Any]]) -> list[str]:
     findings = []
     for context in contexts:
         exc = context.get("exception")
+        if isinstance(exc, asyncio.CancelledError):
+            continue  # 3.11 logs the cancellation of a stream server's handler: not an error
         message = str(context.get("message", "an error in the event loop"))
         task = context.get("future") or context.get("task")
         where = created_at(task) if isinstance(task, asyncio.Task) else None

@@ -7,7 +7,10 @@ await asyncio.sleep(1)`), never the engine's or asyncio's frames.
 from __future__ import annotations
 
 import asyncio
+import gc
 import linecache
+import sys
+import threading
 import traceback
 import types
 from collections.abc import Iterable
@@ -64,12 +67,26 @@ def awaiting_chain(awaitable: Any) -> list[Location]:
         if isinstance(current, asyncio.Task):
             current = current.get_coro()
             continue
-        current = (
+        following = (
             getattr(current, "cr_await", None)
             or getattr(current, "ag_await", None)
             or getattr(current, "gi_yieldfrom", None)
         )
+        if following is None and frame is None:
+            following = _generator_behind(current)
+        current = following
     return chain
+
+
+def _generator_behind(awaitable: Any) -> Any:
+    """The async generator behind an `asend()`/`athrow()` awaitable (what `async for`
+    awaits), which exposes it only as a reference."""
+    if type(awaitable).__name__ not in ("async_generator_asend", "async_generator_athrow"):
+        return None
+    for referent in gc.get_referents(awaitable):
+        if isinstance(referent, types.AsyncGeneratorType):
+            return referent
+    return None
 
 
 def where_waiting(task: asyncio.Task[Any], *, follow_others: bool = False) -> Location | None:
@@ -95,3 +112,25 @@ def created_at(task: asyncio.Task[Any]) -> Location | None:
     stack = getattr(task, "_source_traceback", None) or []
     found = learner_frames(stack)
     return found[-1] if found else None
+
+
+def learner_line_in_other_threads() -> Location | None:
+    """The learner's innermost line in a thread other than this one: where work handed to
+    a thread (to_thread, an executor) is stuck while the test waits for it."""
+    current = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == current:
+            continue
+        found = learner_frames(traceback.extract_stack(frame))
+        if found:
+            return found[-1]
+    return None
+
+
+def learner_line_in_tasks(loop: asyncio.AbstractEventLoop) -> Location | None:
+    """The learner's innermost line in any pending task of a (stopped) loop."""
+    for task in asyncio.all_tasks(loop):
+        found = [loc for loc in awaiting_chain(task) if _is_learner(loc.filename)]
+        if found:
+            return found[-1]
+    return None

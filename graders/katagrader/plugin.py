@@ -7,6 +7,7 @@ is kept with `-v` or an explicit `--tb`), and can write the results as JSON.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -21,9 +22,14 @@ import pytest
 
 from .errors import Kind, LeakDetected, LoadFailed
 from .leaks import LeakSettings, run_checked_async, run_checked_sync
-from .locations import learner_frames_of
+from .locations import (
+    Location,
+    learner_frames_of,
+    learner_line_in_other_threads,
+    learner_line_in_tasks,
+)
 from .targets import LearnerModule, Target, current_target, display_path, set_target
-from .verdicts import Verdict, classify, with_findings
+from .verdicts import Verdict, classify, is_timeout, with_findings
 
 KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
 # pytest-timeout prints every other thread's stack (pyleak's watchdog) before failing the
@@ -31,6 +37,7 @@ KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
 _TIMEOUT_DUMP = re.compile(r"\++ Timeout \++\n.*?\++ Timeout \++\n?", re.DOTALL)
 _FINDINGS = pytest.StashKey[list[str]]()
 _RESULTS = pytest.StashKey["KataResults"]()
+_LOOP = pytest.StashKey[asyncio.AbstractEventLoop]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,6 +119,7 @@ def _wrap_in_leak_checks(item: pytest.Function) -> None:
 
         @functools.wraps(original)
         async def checked_async(**kwargs: Any) -> None:
+            item.stash[_LOOP] = asyncio.get_running_loop()
             await run_checked_async(original, kwargs, settings, grader_file, findings, prepare)
 
         item.obj = checked_async
@@ -133,10 +141,19 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if report.when != "call":
         return _fixture_verdict(item, call.excinfo.value, report.when)
     exc = call.excinfo.value
-    verdict = classify(exc, kata_of(item), task_step(item))
+    stuck_at = _where_stuck(item) if is_timeout(exc) else None
+    verdict = classify(exc, kata_of(item), task_step(item), stuck_at)
     if isinstance(exc, LeakDetected):
         return verdict  # its message is the findings
     return with_findings(verdict, item.stash.get(_FINDINGS, []))
+
+
+def _where_stuck(item: pytest.Item) -> Location | None:
+    """After a time limit struck in the event loop itself (waiting for I/O), the learner's
+    line is in a suspended task of the test's loop, or in a worker thread."""
+    loop = item.stash.get(_LOOP, None)
+    found = learner_line_in_tasks(loop) if loop is not None and not loop.is_closed() else None
+    return found or learner_line_in_other_threads()
 
 
 def _fixture_verdict(item: pytest.Item, exc: BaseException, phase: str) -> Verdict:

@@ -161,8 +161,11 @@ def _run_isolated(
             process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             timed_out = True
-        _kill_group(process)
-        process.wait()
+        finally:
+            # Also when this thread is interrupted (Ctrl-C, an outer time limit): never
+            # leave a grading process, or anything it started, running.
+            _kill_group(process)
+            process.wait()
     return (None if timed_out else process.returncode), timed_out
 
 

@@ -32,7 +32,7 @@ def _assertion_text(exc: AssertionError) -> str:
     return message.strip() if sep and message.strip() else text.strip() or "an assertion failed"
 
 
-def _is_timeout(exc: BaseException) -> bool:
+def is_timeout(exc: BaseException) -> bool:
     # pytest-timeout fails the test with `pytest.fail("Timeout >Ns")`.
     return type(exc).__name__ == "Failed" and str(exc).startswith("Timeout")
 
@@ -56,12 +56,17 @@ def _most_telling(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return leaves[0] if len(leaves) == 1 else group
 
 
-def classify(exc: BaseException, kata: str, step: int | None) -> Verdict:
-    """Explain why a test failed, naming the learner's line where there is one."""
+def classify(
+    exc: BaseException, kata: str, step: int | None, stuck_at: Location | None = None
+) -> Verdict:
+    """Explain why a test failed, naming the learner's line where there is one.
+
+    `stuck_at` is where the learner's code was found waiting when a time limit struck
+    outside it (a suspended task, a worker thread)."""
     if isinstance(exc, BaseExceptionGroup):
         telling = _most_telling(exc)
         if telling is not exc:
-            return classify(telling, kata, step)
+            return classify(telling, kata, step, stuck_at)
     if isinstance(exc, KataProblem):
         return Verdict(exc.kind, exc.message)
 
@@ -75,8 +80,10 @@ def classify(exc: BaseException, kata: str, step: int | None) -> Verdict:
             f"{innermost.lineno}) still raises NotImplementedError. Read {_step_text(step)}"
             f"{_readme(kata)}, then replace the `raise NotImplementedError(...)` with your code.",
         )
-    if _is_timeout(exc):
+    if is_timeout(exc):
         where = f" It was running {innermost}." if innermost else ""
+        if not innermost and stuck_at:
+            where = f" Your code was stuck at {stuck_at}."
         return Verdict(
             Kind.TIMEOUT,
             f"TIME LIMIT: the test did not finish in time ({exc}).{where}\n"

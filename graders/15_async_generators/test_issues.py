@@ -1,0 +1,260 @@
+"""Grades exercises/15_async_generators/issues.py: a lazy async generator over a paginated
+API that closes every response it opens, and a caller that stops it early with aclosing.
+The grader's fake API writes every fetch and every close to an event log, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import pytest
+
+from katagrader import learner_module, within
+
+issues = learner_module("issues")
+
+FIRST = "/issues?page=1"
+
+
+def page_name(url: str) -> str:
+    return url.rsplit("?", 1)[-1]
+
+
+class ProbedResponse:
+    """Streams its issues; records its closing in the API's log."""
+
+    def __init__(self, api: ProbedApi, url: str, items: list[Any], next_url: str | None) -> None:
+        self.api = api
+        self.url = url
+        self.next_url = next_url
+        self.closed = False
+        self._items = list(items)
+
+    def __aiter__(self) -> ProbedResponse:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self.closed:
+            raise RuntimeError(f"reading {page_name(self.url)} after it was closed")
+        await asyncio.sleep(0)
+        if not self._items:
+            raise StopAsyncIteration
+        return self._items.pop(0)
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.api.log.append(f"close {page_name(self.url)}")
+
+
+class ProbedApi:
+    """`pages` pages of `per_page` issues numbered from 1; `bug_at` carries the label."""
+
+    def __init__(self, pages: int = 3, per_page: int = 3, bug_at: int | None = None) -> None:
+        self.log: list[str] = []
+        self.fetches = 0
+        self.pages: dict[str, tuple[list[Any], str | None]] = {}
+        for page in range(1, pages + 1):
+            numbers = range((page - 1) * per_page + 1, page * per_page + 1)
+            items = [
+                issues.Issue(n, f"issue {n}", ("bug",) if n == bug_at else ()) for n in numbers
+            ]
+            next_url = f"/issues?page={page + 1}" if page < pages else None
+            self.pages[f"/issues?page={page}"] = (items, next_url)
+
+    async def get(self, url: str) -> ProbedResponse:
+        self.log.append(f"get {page_name(url)}")
+        await asyncio.sleep(0.1)
+        self.fetches += 1
+        items, next_url = self.pages[url]
+        return ProbedResponse(self, url, items, next_url)
+
+
+async def collect(api: ProbedApi) -> list[Any]:
+    return [issue async for issue in issues.iter_issues(api, FIRST)]
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_yields_every_issue_across_pages() -> None:
+    """iter_issues yields each issue of each page, one item at a time, following `next`."""
+    api = ProbedApi(pages=3, per_page=3)
+    got = await within(10, collect(api), what=f"[i async for i in iter_issues(api, {FIRST!r})]")
+    if got and isinstance(got[0], list | tuple):
+        pytest.fail(
+            f"iter_issues yielded {len(got)} lists of issues; expected the issues themselves, "
+            "one `yield` per issue, so the caller can stop in the middle of a page."
+        )
+    numbers = [getattr(issue, "number", issue) for issue in got]
+    assert numbers == list(range(1, 10)), (
+        f"iter_issues over 3 pages of 3 issues yielded {numbers}; expected issues 1 to 9 in "
+        "order: yield every issue of a page, then fetch response.next_url, until it is None."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_empty_listing_yields_nothing() -> None:
+    """A single empty page yields no issue and is fetched once."""
+    api = ProbedApi(pages=1, per_page=0)
+    got = await within(10, collect(api), what=f"iter_issues(api, {FIRST!r}) on an empty page")
+    assert got == [] and api.fetches == 1, (
+        f"iter_issues over one empty page yielded {got!r} after {api.fetches} fetches; "
+        "expected nothing, after 1 fetch."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_fetches_pages_lazily() -> None:
+    """A page is fetched only when the caller asks for an issue beyond the previous page."""
+    api = ProbedApi(pages=3, per_page=3)
+    fetched_after: list[int] = []
+    async with contextlib.aclosing(issues.iter_issues(api, FIRST)) as stream:
+        for n in range(1, 5):
+            await within(10, anext(stream), what=f"issue {n} of iter_issues(api, {FIRST!r})")
+            fetched_after.append(api.fetches)
+    assert fetched_after == [1, 1, 1, 2], (
+        f"after taking issues 1, 2, 3 and 4 (3 per page), the API had been called "
+        f"{fetched_after} times; expected [1, 1, 1, 2]. An async generator runs only when "
+        "the caller asks for the next item: fetch page k+1 inside the loop, after the last "
+        "issue of page k was yielded, never all pages up front."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_each_response_closed_before_the_next_fetch() -> None:
+    """Reading every issue closes each page's response before the next page is fetched."""
+    api = ProbedApi(pages=3, per_page=2)
+    await within(10, collect(api), what=f"[i async for i in iter_issues(api, {FIRST!r})]")
+    expected = ["get page=1", "close page=1", "get page=2", "close page=2"]
+    expected += ["get page=3", "close page=3"]
+    assert api.log == expected, (
+        f"reading all issues of 3 pages gave the events {api.log}; expected {expected}. "
+        "Close each response (await response.aclose()) once its issues are used up, before "
+        "fetching the next page, so no connection is left open."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_early_stop_closes_the_response() -> None:
+    """Breaking out of the loop under aclosing closes the open response before the caller
+    goes on."""
+    api = ProbedApi(pages=3, per_page=3)
+
+    async def stop_at_issue_5() -> None:
+        async with contextlib.aclosing(issues.iter_issues(api, FIRST)) as stream:
+            async for issue in stream:
+                if issue.number == 5:
+                    break
+        api.log.append("after the loop")
+
+    await within(10, stop_at_issue_5(), what="breaking out of iter_issues at issue 5")
+    expected = ["get page=1", "close page=1", "get page=2", "close page=2", "after the loop"]
+    assert api.log == expected, (
+        f"the caller broke out at issue 5 (page 2) under contextlib.aclosing; the events were "
+        f"{api.log}, expected {expected}. aclosing calls the generator's aclose(), which "
+        "raises GeneratorExit at the `yield`: only a `finally:` around the loop over the page "
+        "closes the response then (code after the loop never runs)."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_cancelled_consumer_closes_the_response() -> None:
+    """Cancelling the caller while it holds an issue closes the open response."""
+    api = ProbedApi(pages=3, per_page=3)
+    busy = asyncio.Event()
+
+    async def slow_consumer() -> None:
+        async with contextlib.aclosing(issues.iter_issues(api, FIRST)) as stream:
+            async for issue in stream:
+                if issue.number == 2:
+                    busy.set()
+                    await asyncio.sleep(3600)  # working on issue 2 when cancelled
+
+    task = asyncio.create_task(slow_consumer())
+    reached = asyncio.create_task(busy.wait())
+    try:
+        await within(
+            10,
+            asyncio.wait({task, reached}, return_when=asyncio.FIRST_COMPLETED),
+            what="iter_issues yielding issue 2",
+        )
+        if task.done():
+            task.result()  # the loop ended before issue 2: show its error, if any
+            pytest.fail(f"the loop over iter_issues ended before issue 2; events: {api.log}.")
+    finally:
+        reached.cancel()
+        task.cancel()
+        await asyncio.wait({task, reached}, timeout=10)
+    assert task.cancelled(), (
+        "the caller was cancelled while holding issue 2, but did not end with CancelledError; "
+        "do not catch CancelledError (or GeneratorExit) inside the generator."
+    )
+    expected = ["get page=1", "close page=1"]
+    assert api.log == expected, (
+        f"the caller was cancelled while holding issue 2 of page 1; the events were {api.log}, "
+        f"expected {expected}. Cancellation unwinds through the generator's `finally`: close "
+        "the response there, not after the loop."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_find_issue_returns_the_first_match_lazily() -> None:
+    """find_issue returns the first issue with the label, without fetching further pages."""
+    api = ProbedApi(pages=3, per_page=3, bug_at=5)
+    found = await within(
+        10, issues.find_issue(api, FIRST, "bug"), what="find_issue(api, ..., 'bug')"
+    )
+    assert getattr(found, "number", None) == 5, (
+        f"find_issue(api, {FIRST!r}, 'bug') returned {found!r}; expected issue 5, the first "
+        "with the label."
+    )
+    assert api.fetches == 2, (
+        f"find_issue fetched {api.fetches} pages to find issue 5 on page 2; expected 2: stop "
+        "iterating as soon as you have found it."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_find_issue_closes_before_returning() -> None:
+    """The response open when the match is found is closed before find_issue returns."""
+    api = ProbedApi(pages=3, per_page=3, bug_at=5)
+
+    async def call() -> Any:
+        found = await issues.find_issue(api, FIRST, "bug")
+        api.log.append("find_issue returned")  # in the same step as the return
+        return found
+
+    await within(10, call(), what="find_issue(api, ..., 'bug')")
+    expected = ["get page=1", "close page=1", "get page=2", "close page=2", "find_issue returned"]
+    assert api.log[: len(expected)] == expected, (
+        f"find_issue found issue 5 on page 2; the events were {api.log}, expected {expected}. "
+        "Returning from inside `async for` leaves the generator suspended with page 2 open; "
+        "asyncio closes an abandoned async generator only later, from the event loop. Loop "
+        "under `async with contextlib.aclosing(iter_issues(...)) as stream:` so it is closed "
+        "before you return."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_find_issue_without_match_returns_none() -> None:
+    """With no issue carrying the label, find_issue reads every page and returns None."""
+    api = ProbedApi(pages=2, per_page=2)
+    found = await within(
+        10, issues.find_issue(api, FIRST, "bug"), what="find_issue(api, ..., 'bug')"
+    )
+    assert found is None, (
+        f"find_issue returned {found!r} when no issue has the label; expected None."
+    )
+    assert api.log == ["get page=1", "close page=1", "get page=2", "close page=2"], (
+        f"find_issue with no match gave the events {api.log}; expected both pages fetched "
+        "and closed."
+    )

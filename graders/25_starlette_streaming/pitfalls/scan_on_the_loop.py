@@ -1,0 +1,17 @@
+"""Calling the blocking scanner straight from the endpoint: every request waits for it.
+
+`async def` does not make `scanner.scan()` asynchronous: it holds the event loop's thread
+for half a second, and no other request (not even a health check) is served meanwhile.
+"""
+
+REJECTED_BY = {
+    "test_scan_returns_the_scanner_verdict": "leak",
+    "test_scan_runs_off_the_event_loop": "wrong_answer",
+    "test_two_scans_run_at_once": "wrong_answer",
+}
+
+
+async def scan_upload(request: Request) -> JSONResponse:
+    data = await request.body()
+    verdict = request.app.state.scanner.scan(data)
+    return JSONResponse({"verdict": verdict, "bytes": len(data)})
