@@ -61,8 +61,11 @@ def apply(mutation: Mutation, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def has_async_site(source: str) -> bool:
-    return any(is_async for _node, is_async in _sites(source))
+def applicable_lines(mutation: Mutation, source: str) -> set[int]:
+    """The lines of the stub sites this mutation rewrites."""
+    if mutation.body is None:
+        return {node.lineno for node, _is_async in _sites(source)}
+    return {node.lineno for node, is_async in _sites(source) if mutation.body(is_async) is not None}
 
 
 def _after_future_import(source: str, code: str) -> str:

@@ -157,3 +157,66 @@ def test_readme_lists_every_kata() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     missing = [k.slug for k in KATAS if f"`{k.slug}`" not in readme]
     assert not missing, f"add these katas to the table in README.md: {missing}"
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def _to_edit(node: ast.stmt, source: str) -> bool:
+    """Whether the learner edits this definition: it raises NotImplementedError or holds a
+    `# TODO` (such as state to add in `__init__`)."""
+    raises = any(
+        isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node)
+    )
+    lines = source.splitlines()
+    end = node.end_lineno or node.lineno
+    # A trailing comment (a TODO after the last statement) is outside the node's span.
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
+        end += 1
+    return raises or any("# TODO" in line for line in lines[node.lineno - 1 : end])
+
+
+def _drift(stub: ast.stmt, solution: ast.stmt | None, name: str, source: str) -> list[str]:
+    """Names whose code differs although the stub gives them ready-made."""
+    if solution is None:
+        return [name]
+    if not _to_edit(stub, source):
+        return [] if ast.dump(stub) == ast.dump(solution) else [name]
+    if isinstance(stub, ast.ClassDef) and isinstance(solution, ast.ClassDef):
+        theirs = _definitions(ast.Module(body=solution.body, type_ignores=[]))
+        return [
+            drifted
+            for method_name, method in _definitions(
+                ast.Module(body=stub.body, type_ignores=[])
+            ).items()
+            for drifted in _drift(method, theirs.get(method_name), f"{name}.{method_name}", source)
+        ]
+    return []
+
+
+@by_slug
+def test_ready_made_code_is_the_same_in_stub_and_solution(kata: Kata) -> None:
+    """Everything the stub gives ready-made (fakes, data classes, helpers, the module
+    docstring) is identical in the solution, so the learner works against what passed."""
+    for module in kata.modules:
+        source = (REPO_ROOT / "exercises" / kata.slug / f"{module}.py").read_text()
+        stub = ast.parse(source)
+        solution = ast.parse((REPO_ROOT / "solutions" / kata.slug / f"{module}.py").read_text())
+        theirs = _definitions(solution)
+        drifted = [
+            d
+            for name, node in _definitions(stub).items()
+            for d in _drift(node, theirs.get(name), name, source)
+        ]
+        assert ast.get_docstring(stub) == ast.get_docstring(solution), (
+            f"{kata.slug}/{module}.py: the module docstrings of stub and solution differ"
+        )
+        assert not drifted, (
+            f"{kata.slug}/{module}.py: these ready-made parts differ between stub and solution: "
+            f"{drifted}. Change both, or neither."
+        )

@@ -16,6 +16,9 @@ import pytest
 
 from katagrader.targets import REPO_ROOT
 
+# Each test runs the CLI, which grades a kata in a child process.
+pytestmark = pytest.mark.timeout(150)
+
 KATA = "03_coroutines"
 STUB = REPO_ROOT / "exercises" / KATA / "dashboard.py"
 SOLUTION = REPO_ROOT / "solutions" / KATA / "dashboard.py"

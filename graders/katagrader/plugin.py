@@ -8,18 +8,18 @@ is kept with `-v` or an explicit `--tb`), and can write the results as JSON.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import functools
 import inspect
-import json
 import os
-import platform
 import re
 import sys
-from pathlib import Path
+import time
 from typing import Any
 
 import pytest
 
+from .collector import KataResults
 from .errors import Kind, LeakDetected, LoadFailed
 from .leaks import LeakSettings, run_checked_async, run_checked_sync
 from .locations import (
@@ -38,6 +38,7 @@ _TIMEOUT_DUMP = re.compile(r"\++ Timeout \++\n.*?\++ Timeout \++\n?", re.DOTALL)
 _FINDINGS = pytest.StashKey[list[str]]()
 _RESULTS = pytest.StashKey["KataResults"]()
 _LOOP = pytest.StashKey[asyncio.AbstractEventLoop]()
+_HARD_DEADLINE = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +52,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--kata-report", default=None, metavar="PATH", help="write the results as JSON to PATH"
     )
+    parser.addini(
+        "kata_hard_timeout",
+        "seconds after which a test that still runs ends the whole process (0: never)",
+        default="40",
+    )
+
+
+def _real_stderr(config: pytest.Config) -> Any:
+    """The process's own stderr, not the capture file pytest swaps in around a test (a
+    dump written there would be lost with the process)."""
+    try:
+        from _pytest.faulthandler import fault_handler_stderr_fd_key
+
+        return config.stash[fault_handler_stderr_fd_key]
+    except (ImportError, KeyError):
+        return sys.__stderr__
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    """The hard backstop: if one test (setup, call and teardown) outlives
+    `kata_hard_timeout`, dump every thread's stack and end the process. It runs in C, so
+    it stops a loop that holds the GIL, and a teardown that waits forever for a task
+    refusing to be cancelled."""
+    seconds = float(item.config.getini("kata_hard_timeout") or 0)
+    if seconds <= 0 or not is_grader_test(item):
+        return (yield)
+    item.stash[_HARD_DEADLINE] = time.monotonic() + seconds
+    _arm_hard_stop(item)
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _arm_hard_stop(item: pytest.Item) -> None:
+    remaining = max(0.1, item.stash[_HARD_DEADLINE] - time.monotonic())
+    faulthandler.dump_traceback_later(remaining, exit=True, file=_real_stderr(item.config))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: pytest.Item | pytest.Collector) -> None:
+    # pytest's faulthandler plugin cancels the (single, process-wide) dump timer whenever a
+    # test fails, which would leave that test's teardown unguarded: arm it again.
+    if isinstance(node, pytest.Item) and _HARD_DEADLINE in node.stash:
+        _arm_hard_stop(node)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -187,7 +234,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.user_properties.extend(
         [("kind", str(verdict.kind)), ("message", verdict.message), ("task", step)]
     )
-    item.config.stash[_RESULTS].tests.append(
+    item.config.stash[_RESULTS].add(
         {
             "nodeid": report.nodeid,
             "kata": kata_of(item),
@@ -211,45 +258,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 (title, _TIMEOUT_DUMP.sub("", text)) for title, text in report.sections
             ]
     return report
-
-
-class KataResults:
-    """Collects one record per test outcome, and collection errors, for `--kata-report`."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.tests: list[dict[str, Any]] = []
-        self.errors: list[dict[str, Any]] = []
-        self.collected = 0
-        self.exitstatus: int | None = None
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collected = len(session.items)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.errors.append({"nodeid": report.nodeid, "message": str(report.longrepr)})
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        path = self.config.getoption("kata_report")
-        if not path:
-            return
-        payload = {
-            "target": str(current_target().root),
-            "python": platform.python_version(),
-            "exitstatus": int(exitstatus),
-            "collected": self.collected,
-            "tests": self.tests,
-            "errors": self.errors,
-        }
-        Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        self.exitstatus = int(exitstatus)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        # With a report written, end the process now: threads a learner left running
-        # would otherwise keep the interpreter alive until the runner's time limit.
-        if config.getoption("kata_report") and self.exitstatus is not None:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(self.exitstatus)

@@ -61,10 +61,17 @@ GRADERS = REPO_ROOT / "graders"
 
 
 def pytest_command(
-    kata: Kata, target: Target, report: Path, graders: Path = GRADERS, extra: Sequence[str] = ()
+    kata: Kata,
+    target: Target,
+    report: Path,
+    graders: Path = GRADERS,
+    extra: Sequence[str] = (),
+    only: Sequence[str] = (),
 ) -> list[str]:
-    """The pytest run for one kata. The config file and plugin are named explicitly so a
-    grader tree outside the repository (the engine's own tests) is graded the same way."""
+    """The pytest run for one kata (or only the named tests of its grader). The config file
+    and plugin are named explicitly so a grader tree outside the repository (the engine's
+    own tests) is graded the same way."""
+    selected = [f"{graders / kata.slug}/{test}" for test in only] or [str(graders / kata.slug)]
     return [
         sys.executable,
         "-m",
@@ -74,7 +81,7 @@ def pytest_command(
         f"--rootdir={REPO_ROOT}",
         "-p",
         "katagrader.plugin",
-        str(graders / kata.slug),
+        *selected,
         f"--target={target.root}",
         f"--kata-report={report}",
         "-q",
@@ -91,8 +98,10 @@ def run_kata(
     env: dict[str, str] | None = None,
     graders: Path = GRADERS,
     memory_mb: int | None = None,
+    only: Sequence[str] = (),
 ) -> KataResult:
-    """Grade one kata against `target` in a fresh process and judge its report."""
+    """Grade one kata against `target` in a fresh process and judge its report.
+    `only` names tests to run (`test_file.py::test_name`) instead of the whole grader."""
     if not kata.supported_here:
         return KataResult(
             kata,
@@ -104,7 +113,7 @@ def run_kata(
         report_path = Path(scratch) / "report.json"
         output_path = Path(scratch) / "output.txt"
         started = time.monotonic()
-        command = pytest_command(kata, target, report_path, graders, extra_args)
+        command = pytest_command(kata, target, report_path, graders, extra_args, only)
         if memory_mb and os.name == "posix":
             command = [sys.executable, "-m", "katagrader.limits", str(memory_mb), "--", *command]
         returncode, timed_out = _run_isolated(
@@ -209,6 +218,30 @@ def _hang_location(output: str, target: Target) -> str | None:
     return None
 
 
+def _ended_early(
+    kata: Kata,
+    report: dict[str, Any],
+    output: str,
+    target: Target | None,
+    timed_out: bool,
+    seconds: float,
+) -> KataResult:
+    """The process died mid-run: keep the verdicts of the tests that finished, and say
+    which test was running and where the learner's code was."""
+    running = str(report.get("running") or "").rsplit("::", 1)[-1]
+    where = _hang_location(output, target) if target else None
+    if timed_out:
+        how = f"grading was stopped after {seconds:g} s"
+    elif "Timeout (" in output:
+        how = "the test outlived the hard time limit, so the grading process was ended"
+    else:
+        how = "the grading process ended unexpectedly (os._exit() or a crash?)"
+    summary = f"{how} while `{running}` was running" if running else how
+    summary += f": your code was at {where}." if where else "."
+    tests = [t for t in report.get("tests", []) if isinstance(t, dict)]
+    return KataResult(kata, Status.CRASHED, summary, tests=tests)
+
+
 def judge(
     kata: Kata,
     report: dict[str, Any] | None,
@@ -219,6 +252,8 @@ def judge(
     target: Target | None = None,
 ) -> KataResult:
     """The kata's status from what its process left behind; anything odd is a failure."""
+    if report is not None and not report.get("complete", True):
+        return _ended_early(kata, report, output, target, timed_out, seconds)
     if timed_out:
         return KataResult(
             kata,
@@ -232,6 +267,12 @@ def judge(
             summary = (
                 f"your code hung at {where} without ever letting Python interrupt it (a tight "
                 "loop inside one C call), so the grading process was ended."
+            )
+        elif "Timeout (" in output:  # faulthandler's dump, with no line of the learner's
+            summary = (
+                "a test hung past the hard time limit, so the grading process was ended. None "
+                "of your lines was running at that moment: it was waiting on something (a "
+                "thread, a child process, a lock) that never finished."
             )
         else:
             summary = (
