@@ -97,19 +97,20 @@ def test_stub_is_a_stub(kata: Kata) -> None:
         shown = path.relative_to(REPO_ROOT)
         assert "# TODO" in text, f"{shown}: mark each place to edit with '# TODO'"
         raises = [
-            node.exc
+            node
             for node in ast.walk(ast.parse(text))
             if isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node)
         ]
         assert raises, f"{shown}: the bodies to write must raise NotImplementedError"
-        for exc in raises:
+        for node in raises:
+            exc = node.exc
             sentence = (
                 exc.args[0].value
                 if isinstance(exc, ast.Call) and exc.args and isinstance(exc.args[0], ast.Constant)
                 else ""
             )
             assert isinstance(sentence, str) and sentence.strip(), (
-                f"{shown}, line {exc.lineno}: give NotImplementedError a sentence saying what to do"
+                f"{shown}, line {node.lineno}: give NotImplementedError a sentence saying what to do"
             )
         assert ast.get_docstring(ast.parse(text)), f"{shown}: start with the task as a docstring"
 
