@@ -4,6 +4,7 @@ in a temporary folder with its own state folder, never on the real exercises."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -11,9 +12,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
+import jsonschema
 import pytest
 
+from katagrader.report import SCHEMA_PATH
 from katagrader.targets import REPO_ROOT
 
 # Each test runs the CLI, which grades a kata in a child process.
@@ -137,3 +141,27 @@ def test_watch_grades_again_after_a_save(env: dict[str, str], tmp_path: Path) ->
         process.kill()
     assert process.returncode == 0
     assert "Stopped watching." in output and "Traceback" not in output
+
+
+def test_grade_writes_machine_readable_results(env: dict[str, str], tmp_path: Path) -> None:
+    """grade writes a JSON report valid against its schema, JUnit XML, Gradescope's format
+    and a job-summary table, and an untouched stub is a failure in each of them."""
+    summary = tmp_path / "summary.md"
+    env = {**env, "GITHUB_STEP_SUMMARY": str(summary)}
+    paths = {name: tmp_path / name for name in ("report.json", "junit.xml", "gradescope.json")}
+    result = katagrader(
+        env,
+        "grade",
+        "03",
+        f"--report={paths['report.json']}",
+        f"--junit={paths['junit.xml']}",
+        f"--gradescope={paths['gradescope.json']}",
+    )
+    assert result.returncode == 1
+    report = json.loads(paths["report.json"].read_text())
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
+    assert report["passed"] is False and report["summary"]["not_started"] == 1
+    suite = ElementTree.parse(paths["junit.xml"]).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == suite.get("tests") != "0"
+    assert json.loads(paths["gradescope.json"].read_text())["score"] == 0
+    assert "| `03_coroutines` | ⬜ not_started |" in summary.read_text()
