@@ -53,11 +53,25 @@ def test_stub_is_not_started(kata: Kata) -> None:
     assert not passing, f"{kata.slug}: these checks pass on the untouched stub: {passing}"
 
 
+def _grader_file(pitfall: Pitfall, test: str) -> str:
+    """The grader file of the pitfall's kata that defines `test`."""
+    graders = sorted((REPO_ROOT / "graders" / pitfall.kata.slug).glob("test_*.py"))
+    for grader in graders:
+        if f"def {test}(" in grader.read_text(encoding="utf-8"):
+            return grader.name
+    raise AssertionError(
+        f"{pitfall.path.relative_to(REPO_ROOT)} names {test!r}, which no grader of "
+        f"{pitfall.kata.slug} defines ({', '.join(g.name for g in graders)})."
+    )
+
+
 @pytest.mark.parametrize("pitfall", PITFALLS, ids=lambda p: p.id)
 def test_pitfall_is_rejected(pitfall: Pitfall, tmp_path: Path) -> None:
     """Each pitfall fails the checks it names, with the verdict kind it names."""
     _needs_python(pitfall.kata)
-    result = run_kata(pitfall.kata, build_overlay(pitfall, tmp_path))
+    # Only the checks the pitfall names: they are what this test is about.
+    named = [f"{_grader_file(pitfall, test)}::{test}" for test in pitfall.rejected_by]
+    result = run_kata(pitfall.kata, build_overlay(pitfall, tmp_path), only=named)
     assert result.status is Status.FAILED, _failures(result)
     verdicts = {t["test"]: t for t in result.tests if t["phase"] == "call"}
     for test, kind in pitfall.rejected_by.items():

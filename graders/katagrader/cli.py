@@ -40,8 +40,7 @@ def _grade(args: argparse.Namespace) -> int:
     )
     for result in results:
         print_result(out, result, verbose=args.verbose)
-    if len(results) > 1:
-        print_summary(out, results)
+    print_summary(out, results)
     if args.report:
         write_json(build_report(results, target), Path(args.report))
     if args.junit:
