@@ -100,7 +100,19 @@ def pytest_exception_interact(node: pytest.Item | pytest.Collector) -> None:
         _arm_hard_stop(node)
 
 
+def _quiet_pytest_timeout() -> None:
+    """pytest-timeout prints the stack of every other thread (pyleak's watchdog) when a test
+    runs out of time, outside pytest's capture when it strikes between phases. The verdict
+    already names the learner's line; the dump would bury it."""
+    try:
+        import pytest_timeout  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    pytest_timeout.dump_stacks = lambda terminal: None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _quiet_pytest_timeout()
     # Grading must not write into the learner's folders: no __pycache__ beside their file
     # unless bytecode is sent elsewhere (the runner sets PYTHONPYCACHEPREFIX).
     if sys.pycache_prefix is None:
