@@ -1,8 +1,9 @@
 """The pytest plugin that turns a grader run into verdicts.
 
 It selects the tree to grade (`--target`), wraps every grader test in the leak checks,
-replaces the traceback of an expected failure by a one-paragraph message (the traceback
-is kept with `-v` or an explicit `--tb`), and can write the results as JSON.
+guards each test with a hard time limit, replaces the traceback of an expected failure by
+a one-paragraph message (the traceback is kept with `-v` or an explicit `--tb`), and can
+write the results as JSON (collector.py).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from .targets import LearnerModule, Target, current_target, display_path, set_ta
 from .verdicts import Verdict, classify, is_timeout, with_findings
 
 KATA_FOLDER = re.compile(r"^\d{2}_[a-z0-9_]+$")
-# pytest-timeout prints every other thread's stack (pyleak's watchdog) before failing the
-# test; the verdict already names the learner's line, so the dump only hides it.
+# What pytest-timeout still prints around a timeout (its thread dump is silenced below):
+# two separator lines in the captured output, which only push the verdict down.
 _TIMEOUT_DUMP = re.compile(r"\++ Timeout \++\n.*?\++ Timeout \++\n?", re.DOTALL)
 _FINDINGS = pytest.StashKey[list[str]]()
 _RESULTS = pytest.StashKey["KataResults"]()
