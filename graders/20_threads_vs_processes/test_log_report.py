@@ -11,6 +11,7 @@ every start method and the learner can write the plain `ProcessPoolExecutor(max_
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import errno
 import multiprocessing
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,12 +196,60 @@ async def test_crunch_runs_in_parallel(tmp_path: Path) -> None:
     )
 
 
+class PoolTracker:
+    """Records every ProcessPoolExecutor created and whether it was shut down. A pool that
+    is dropped without `shutdown()` is only cleaned up later by garbage collection, so
+    counting live processes alone would race with that clean-up."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.created: list[concurrent.futures.ProcessPoolExecutor] = []
+        self.shut_down: set[int] = set()
+        original_init = concurrent.futures.ProcessPoolExecutor.__init__
+        original_shutdown = concurrent.futures.ProcessPoolExecutor.shutdown
+        tracker = self
+
+        def init(pool: concurrent.futures.ProcessPoolExecutor, *args: Any, **kwargs: Any) -> None:
+            tracker.created.append(pool)
+            original_init(pool, *args, **kwargs)
+
+        def shutdown(
+            pool: concurrent.futures.ProcessPoolExecutor, *args: Any, **kwargs: Any
+        ) -> None:
+            tracker.shut_down.add(id(pool))
+            original_shutdown(pool, *args, **kwargs)
+
+        monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "__init__", init)
+        monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", shutdown)
+
+    def not_shut_down(self) -> int:
+        return sum(1 for pool in self.created if id(pool) not in self.shut_down)
+
+    def close_leftovers(self) -> None:
+        for pool in self.created:
+            if id(pool) not in self.shut_down:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.mark.task(1)
-async def test_process_pool_is_shut_down(tmp_path: Path) -> None:
-    """When crunch_all returns, no worker process is left running."""
+async def test_process_pool_is_shut_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When crunch_all returns, its process pool was shut down and no worker is left."""
     paths = write_logs(tmp_path, list(LOGS))
-    result = await within(
-        30, log_report.crunch_all(paths, 2), what="crunch_all(4 paths, workers=2)"
+    pools = PoolTracker(monkeypatch)
+    try:
+        result = await within(
+            30, log_report.crunch_all(paths, 2), what="crunch_all(4 paths, workers=2)"
+        )
+        left_open = pools.not_shut_down()
+    finally:
+        pools.close_leftovers()
+    assert pools.created and not left_open, (
+        f"crunch_all(4 paths, workers=2) created {len(pools.created)} process pool(s) and "
+        f"returned with {left_open} of them never shut down. A ProcessPoolExecutor keeps its "
+        "worker processes until it is shut down: use `with ProcessPoolExecutor(max_workers="
+        "workers) as pool:` (or call `pool.shutdown()` in a finally)."
+        if pools.created
+        else "crunch_all(4 paths, workers=2) created no ProcessPoolExecutor: the crunch must "
+        "run on a process pool (step 1)."
     )
     alive = multiprocessing.active_children()
     assert not alive, (
