@@ -1,28 +1,60 @@
-"""Grading a whole class: every submission in a folder, every kata, each in its own process.
+"""Grading a whole class: every submission in a folder, every kata, each in its own sandbox.
 
-Each submission (a copy of `exercises/`) is first copied into a private scratch folder,
-without symbolic links, and graded there: its code can only write to its own copy, and the
-originals are never touched. Katas run several at a time, each with a time limit and a
-memory cap, so a submission that hangs, crashes, exits or floods its output costs only its
-own verdicts.
+1. Each submission is copied once into a private scratch folder: regular files only
+   (symbolic links, FIFOs, sockets and devices are left out with a note), with caps on
+   file size, file count and total size. The originals are never read again.
+2. The integrity scan (integrity.py) reads every copy.
+3. One trusted run collects the selected graders: it counts each kata's checks (so a
+   crashed kata still shows them) and fills a pristine bytecode cache for the batch.
+4. Every (submission, kata) runs in a bubblewrap sandbox (sandbox.py) over a folder of
+   its own: a copy of that one kata folder, a fresh copy of the pristine cache, and the
+   report. The run also gets canary checks (canary.py).
+5. The run's report is checked (childreport.py), its canaries and the way the process
+   ended are compared with what it claims, and the scan's findings are added: any sign
+   of tampering makes the run `suspect`, never `passed`.
+
+A problem in one submission (an odd file, a forged report, an exception in this code
+while handling it) costs that submission's verdict and nothing else.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import os
+import queue
+import re
 import shutil
+import stat
+import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import canary as canaries_
+from . import childreport, sandbox
+from .integrity import Finding, scan_tree
 from .manifest import Kata
-from .report import build_report
-from .runner import KataResult, Status, run_kata
+from .runner import (
+    GRADERS,
+    KataResult,
+    Status,
+    _read_report,
+    _run_isolated,
+    _tail,
+    judge,
+    pytest_command,
+)
+from .sanitize import clean, deep_clean, one_line
 from .targets import Target
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
+MAX_FILES = 2_000
+SANDBOXED = "bubblewrap sandbox"
+UNSANDBOXED = "no sandbox (--no-sandbox)"
 
 
 @dataclass(frozen=True)
@@ -31,23 +63,152 @@ class Submission:
     path: Path
 
 
-def find_submissions(folder: Path) -> list[Submission]:
+@dataclass
+class Entry:
+    """One submission's verdict on one kata, and what the teacher should know about it."""
+
+    submission: str
+    result: KataResult
+    checks: int  # how many checks the kata's grader has, also when the run crashed
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+
+@dataclass
+class ClassRun:
+    submissions: list[Submission]
+    katas: list[Kata]
+    mode: str
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+def find_submissions(folder: Path, *, exclude: Sequence[Path] = ()) -> list[Submission]:
+    """The submission folders in `folder` (symbolic links and plain files are not)."""
     if not folder.is_dir():
         raise ValueError(f"--submissions {folder} is not a folder of submissions")
-    found = [Submission(p.name, p) for p in sorted(folder.iterdir()) if p.is_dir()]
+    excluded = {p.resolve() for p in exclude}
+    found = [
+        Submission(p.name, p)
+        for p in sorted(folder.iterdir())
+        if p.is_dir() and not p.is_symlink() and p.resolve() not in excluded
+    ]
     if not found:
         raise ValueError(f"{folder} holds no submission folders (one folder per student)")
     return found
 
 
-def _private_copy(submission: Submission, scratch: Path) -> Target:
-    destination = scratch / submission.name
+def _private_copy(source: Path, destination: Path) -> list[str]:
+    """Copy the regular files of `source`; return a note for everything left out."""
+    notes: list[str] = []
+    total = 0
+    files = 0
+    destination.mkdir(parents=True)
+    stack = [Path()]
+    while stack:
+        relative = stack.pop()
+        try:
+            with os.scandir(source / relative) as listing:
+                children = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            notes.append(f"{_shown(relative)}: could not be listed ({exc.strerror})")
+            continue
+        for child in children:
+            path = relative / child.name
+            try:
+                mode = child.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                notes.append(f"{_shown(path)}: left out ({exc.strerror})")
+                continue
+            if stat.S_ISDIR(mode):
+                (destination / path).mkdir()
+                stack.append(path)
+                continue
+            if not stat.S_ISREG(mode):
+                notes.append(f"{_shown(path)}: left out, not a regular file ({_file_kind(mode)})")
+                continue
+            size = child.stat(follow_symlinks=False).st_size
+            if size > MAX_FILE_BYTES:
+                notes.append(f"{_shown(path)}: left out, {size} bytes (over {MAX_FILE_BYTES})")
+                continue
+            if files >= MAX_FILES or total + size > MAX_SUBMISSION_BYTES:
+                notes.append(f"{_shown(path)}: left out, the submission is over its size cap")
+                continue
+            try:
+                _copy_regular(source / path, destination / path)
+            except OSError as exc:
+                notes.append(f"{_shown(path)}: could not be read ({exc.strerror})")
+                continue
+            files += 1
+            total += size
+    return notes
 
-    def skip_links(directory: str, names: list[str]) -> list[str]:
-        return [n for n in names if (Path(directory) / n).is_symlink()]
 
-    shutil.copytree(submission.path, destination, ignore=skip_links)
-    return Target(destination)
+def _copy_regular(source: Path, destination: Path) -> None:
+    # O_NOFOLLOW and O_NONBLOCK: a file swapped for a link or a FIFO after the check must
+    # neither be followed nor block the batch.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(source, flags)
+    with os.fdopen(fd, "rb") as reader:
+        if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        with destination.open("wb") as writer:
+            shutil.copyfileobj(reader, writer, MAX_FILE_BYTES)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "an unknown kind of file"
+
+
+def _shown(path: Path) -> str:
+    return one_line(path.as_posix() or ".", 120)
+
+
+def _check_counts(
+    katas: Sequence[Kata], scratch: Path, sandboxed: bool, seconds: float
+) -> tuple[dict[str, int], Path]:
+    """Collect the selected graders once (trusted code only: no submission is visible):
+    each kata's number of checks, and a pristine bytecode cache for every run after."""
+    run = sandbox.RunDirs(scratch / "collect")
+    run.target.mkdir(parents=True)
+    sandbox.prepare_run_dirs(run, None, slot=0)
+    if sandboxed:
+        inner = pytest_command(katas[0], Target(sandbox.INSIDE_TARGET), Path("/dev/null"))
+        command = sandbox.wrap(_collect_only(inner, katas), run, sandbox.RunLimits(2048))
+        env: dict[str, str] = {}
+    else:
+        inner = pytest_command(katas[0], Target(run.target), run.report / "unused.json")
+        command = _collect_only(inner, katas)
+        env = {"PYTHONPYCACHEPREFIX": str(run.pycache)}
+    output = scratch / "collect.txt"
+    _run_isolated(command, output, max(seconds, 60.0), env)
+    counts = {k.slug: 0 for k in katas}
+    for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.match(r"^(?:.*/)?graders/(\d{2}_[a-z0-9_]+)/[^:]+::", line.strip())
+        if match and match[1] in counts:
+            counts[match[1]] += 1
+    return counts, run.pycache
+
+
+def _collect_only(command: list[str], katas: Sequence[Kata]) -> list[str]:
+    grader_arg = str(GRADERS / katas[0].slug)
+    position = command.index(grader_arg)
+    folders = [str(GRADERS / k.slug) for k in katas]
+    tail = [a for a in command[position + 1 :] if not a.startswith("--kata-report=")]
+    return [*command[:position], *folders, *tail, "--collect-only", "-p", "no:randomly"]
 
 
 def grade_submissions(
@@ -57,65 +218,210 @@ def grade_submissions(
     jobs: int,
     seconds: float,
     memory_mb: int | None,
-) -> dict[str, list[KataResult]]:
-    with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch:
-        targets = {s.name: _private_copy(s, Path(scratch)) for s in submissions}
-        work = [(s.name, k) for s in submissions for k in katas]
+    sandboxed: bool = True,
+) -> ClassRun:
+    """Grade every submission on every kata; never raises for a submission's sake."""
+    started = time.monotonic()
+    run = ClassRun(list(submissions), list(katas), SANDBOXED if sandboxed else UNSANDBOXED)
+    jobs = max(1, jobs)
+    with tempfile.TemporaryDirectory(prefix="katas-batch-", ignore_cleanup_errors=True) as tmp:
+        scratch = Path(tmp)
+        copies: dict[str, Path] = {}
+        findings: dict[str, dict[str, list[Finding]]] = {}
+        for index, submission in enumerate(submissions):
+            copy = scratch / "copies" / str(index)
+            notes = run.notes.setdefault(submission.name, [])
+            try:
+                notes.extend(_private_copy(submission.path, copy))
+                findings[submission.name] = _by_kata(scan_tree(copy), notes)
+            except Exception as exc:  # never let one folder stop the batch
+                notes.append(f"could not be copied: {one_line(exc)}")
+                shutil.rmtree(copy, ignore_errors=True)
+                copy.mkdir(parents=True, exist_ok=True)
+                findings[submission.name] = {}
+            copies[submission.name] = copy
+        try:
+            counts, pristine = _check_counts(katas, scratch, sandboxed, seconds)
+        except Exception as exc:  # the counts are a courtesy: grade without them
+            run.notes.setdefault("", []).append(f"could not count the checks: {one_line(exc)}")
+            counts, pristine = {}, scratch / "no-cache"
+        slots: queue.Queue[int] = queue.Queue()
+        for slot in range(jobs):
+            slots.put(slot)
+        work = [(s.name, k, n) for n, (k, s) in enumerate(_order(katas, submissions))]
 
-        def grade(item: tuple[str, Kata]) -> KataResult:
-            name, kata = item
-            return run_kata(kata, targets[name], seconds=seconds, memory_mb=memory_mb)
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(grade, work))
-        graded: dict[str, list[KataResult]] = {s.name: [] for s in submissions}
-        for (name, _kata), result in zip(work, results, strict=True):
-            graded[name].append(result)
-        # Reports name the student's folder, not the scratch copy that was graded.
-        original = str(submissions[0].path.parent) if submissions else scratch
-        for results_of_one in graded.values():
-            for result in results_of_one:
-                _rename_paths(result, scratch, original)
-    return graded
-
-
-def _rename_paths(result: KataResult, scratch: str, original: str) -> None:
-    result.summary = result.summary.replace(scratch, original)
-    result.output_tail = result.output_tail.replace(scratch, original)
-    for test in result.tests:
-        test["message"] = test["message"].replace(scratch, original)
-
-
-def _reasons(result: KataResult) -> str:
-    failed = [t for t in result.tests if t["outcome"] != "passed"]
-    firsts = [
-        f"{t['test']}: {t['message'].splitlines()[0] if t['message'] else t['kind']}"
-        for t in failed
-    ]
-    return "; ".join(firsts[:3]) or result.summary
-
-
-def write_gradebook(graded: dict[str, list[KataResult]], submissions_root: Path, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "gradebook.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission", "kata", "status", "checks_passed", "checks", "reasons"])
-        for name, results in graded.items():
-            for r in results:
-                calls = [t for t in r.tests if t["phase"] == "call"]
-                writer.writerow(
-                    [name, r.kata.slug, str(r.status), r.passed_count, len(calls), _reasons(r)]
+        def grade(item: tuple[str, Kata, int]) -> Entry:
+            name, kata, number = item
+            slot = slots.get()
+            try:
+                return _grade_one(
+                    name,
+                    kata,
+                    copies[name],
+                    scratch / "runs" / str(number),
+                    findings[name].get(kata.slug, []),
+                    counts.get(kata.slug, 0),
+                    pristine,
+                    slot=slot,
+                    seconds=seconds,
+                    memory_mb=memory_mb or 2048,
+                    sandboxed=sandboxed,
                 )
-    book: dict[str, Any] = {
-        name: build_report(results, Target(submissions_root / name))
-        for name, results in graded.items()
-    }
-    (out / "gradebook.json").write_text(json.dumps(book, indent=2), encoding="utf-8")
+            except Exception as exc:  # a bug here must cost one verdict, not the batch
+                result = KataResult(
+                    kata, Status.CRASHED, f"the engine failed grading this kata: {one_line(exc)}"
+                )
+                return Entry(name, result, counts.get(kata.slug, 0))
+            finally:
+                slots.put(slot)
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(grade, work))
+    order = {k.slug: i for i, k in enumerate(katas)}
+    for submission in submissions:
+        mine = [e for e in done if e.submission == submission.name]
+        run.entries[submission.name] = sorted(mine, key=lambda e: order[e.result.kata.slug])
+    run.duration = time.monotonic() - started
+    return run
 
 
-def class_summary(graded: dict[str, list[KataResult]]) -> list[str]:
-    lines = []
-    for name, results in graded.items():
-        passed = sum(1 for r in results if r.status is Status.PASSED)
-        lines.append(f"{name}: {passed}/{len(results)} katas passed")
-    return lines
+def _order(katas: Sequence[Kata], submissions: Sequence[Submission]) -> Iterator[tuple[Kata, Submission]]:
+    """Slowest katas first (the later ones use real threads, processes and servers), so
+    the batch does not end with one long kata running alone."""
+    for kata in sorted(katas, key=lambda k: -k.number):
+        for submission in submissions:
+            yield kata, submission
+
+
+def _by_kata(found: list[Finding], notes: list[str]) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in found:
+        kata, _, rest = finding.path.partition("/")
+        if rest:
+            grouped.setdefault(kata, []).append(finding)
+        else:  # outside any kata folder: never graded (runs see one kata folder only)
+            notes.append(f"integrity scan, not graded: {one_line(finding, 200)}")
+    return grouped
+
+
+def _grade_one(
+    name: str,
+    kata: Kata,
+    copy: Path,
+    folder: Path,
+    findings: list[Finding],
+    checks: int,
+    pristine: Path,
+    *,
+    slot: int,
+    seconds: float,
+    memory_mb: int,
+    sandboxed: bool,
+) -> Entry:
+    if not kata.supported_here:
+        needs = f"needs Python {kata.min_python_text}+"
+        return Entry(name, KataResult(kata, Status.SKIPPED, needs), checks)
+    run = sandbox.RunDirs(folder)
+    source = copy / kata.slug
+    if source.is_dir():
+        shutil.copytree(source, run.target / kata.slug, symlinks=True)
+    else:
+        (run.target / kata.slug).mkdir(parents=True)
+    sandbox.prepare_run_dirs(run, pristine, slot=slot)
+    canaries = canaries_.Canaries.new()
+    canary_file = run.report / "canary.json"
+    canaries.write(canary_file)
+    output_path = folder.parent / f"{folder.name}.out"
+    extra = ["-p", "katagrader.canary"]
+    if sandboxed:
+        report_inside = sandbox.INSIDE_REPORT / "report.json"
+        inner = pytest_command(kata, Target(sandbox.INSIDE_TARGET), report_inside, extra=extra)
+        inner.insert(1, "-P")  # never import from the working directory
+        variables = {canaries_.ENV_FILE: str(sandbox.INSIDE_REPORT / "canary.json")}
+        limits = sandbox.RunLimits(memory_mb)
+        command = sandbox.wrap(inner, run, limits, slot=slot, env=variables)
+        env: dict[str, str] = {}
+        root_inside = str(sandbox.INSIDE_TARGET)
+    else:
+        inner = pytest_command(kata, Target(run.target), run.report / "report.json", extra=extra)
+        inner.insert(1, "-P")
+        command = [sys.executable, "-m", "katagrader.limits", str(memory_mb), "--", *inner]
+        env = {"PYTHONPYCACHEPREFIX": str(run.pycache), canaries_.ENV_FILE: str(canary_file)}
+        root_inside = str(run.target)
+    started = time.monotonic()
+    returncode, timed_out = _run_isolated(command, output_path, seconds, env)
+    duration = time.monotonic() - started
+    output = clean(_tail(output_path))
+    output_size = output_path.stat().st_size
+    report = deep_clean(_read_report(run.report / "report.json"))
+    result, evidence = _judge_run(kata, report, returncode, timed_out, output, seconds, canaries)
+    if output_size >= sandbox.OUTPUT_CAP_BYTES or returncode == 128 + 25:  # SIGXFSZ
+        evidence.append(f"the output or a file reached the cap of {sandbox.OUTPUT_CAP_BYTES} bytes")
+        if result.status is Status.PASSED:
+            result.status = Status.FAILED
+    evidence.extend(str(f) for f in findings)
+    if result.status is Status.PASSED and evidence:
+        result.status = Status.SUSPECT
+        result.summary = f"the checks passed, but there is evidence to look at: {evidence[0]}"
+    result.duration = duration
+    result.returncode = returncode
+    result.output_tail = output
+    _relative_paths(result, root_inside)
+    shutil.rmtree(folder, ignore_errors=True)
+    output_path.unlink(missing_ok=True)
+    return Entry(name, result, checks or len([t for t in result.tests if t["phase"] == "call"]), evidence)
+
+
+def _judge_run(
+    kata: Kata,
+    report: dict[str, Any] | None,
+    returncode: int | None,
+    timed_out: bool,
+    output: str,
+    seconds: float,
+    canaries: canaries_.Canaries,
+) -> tuple[KataResult, list[str]]:
+    """Judge a run on its report, but only after checking the report against its
+    canaries and against how the process really ended."""
+    if report is None:
+        return judge(kata, None, returncode, timed_out, output, seconds), []
+    malformed = childreport.problem(report)
+    if malformed:
+        summary = f"the grading report is malformed: {malformed}."
+        return KataResult(kata, Status.CRASHED, summary), [f"malformed report: {malformed}"]
+    evidence: list[str] = []
+    kept, tampered = canaries_.check(canaries, report["tests"])
+    complete = report["complete"]
+    if tampered and (complete or any(t.get("outcome") == "passed" for t in report["tests"]
+                                     if t.get("test") in canaries.names)):
+        evidence.append(tampered)
+    report = {**report, "tests": kept, "collected": max(0, report["collected"] - len(canaries.names))}
+    if complete:
+        claimed = report["exitstatus"]
+        if returncode != claimed:
+            evidence.append(
+                f"the report says pytest exited with status {claimed}, but the process "
+                f"exited with {returncode}"
+            )
+        elif claimed != 1:  # the canaries failed, so a complete run exits with 1
+            evidence.append(f"the report says pytest exited with status {claimed}, not 1")
+        if all(t["outcome"] == "passed" for t in kept) and claimed == 1:
+            report["exitstatus"] = 0
+    result = judge(kata, report, returncode, timed_out, output, seconds)
+    if evidence and result.status is not Status.CRASHED:
+        result.status = Status.SUSPECT
+        result.summary = f"evidence of tampering: {evidence[0]}."
+    return result, evidence
+
+
+def _relative_paths(result: KataResult, root: str) -> None:
+    """Paths as the student sees them, relative to their submission folder."""
+
+    def rel(text: str) -> str:
+        return text.replace(root + "/", "").replace(root, ".")
+
+    result.summary = rel(result.summary)
+    result.output_tail = rel(result.output_tail)
+    for test in result.tests:
+        test["message"] = rel(test["message"])
+        test["nodeid"] = rel(test["nodeid"])

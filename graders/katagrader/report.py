@@ -11,18 +11,23 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .runner import KataResult, Status
+from .sanitize import clean, deep_clean, markdown
 from .targets import Target
+
+if TYPE_CHECKING:
+    from .batch import ClassRun
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 SCHEMA_VERSION = 1
 
 
 def build_report(results: Sequence[KataResult], target: Target) -> dict[str, Any]:
+    """The report of one target; every string cleaned (learner text is in it)."""
     counts = Counter(str(r.status) for r in results)
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -54,6 +59,7 @@ def build_report(results: Sequence[KataResult], target: Target) -> dict[str, Any
             for r in results
         ],
     }
+    return deep_clean(report)  # type: ignore[no-any-return]
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:
@@ -62,40 +68,60 @@ def write_json(report: dict[str, Any], path: Path) -> None:
 
 def write_junit(results: Sequence[KataResult], path: Path) -> None:
     """One <testsuite> per kata; a kata that crashed or ran no test gets a failing case of
-    its own, so a JUnit consumer can never read it as green."""
+    its own, so a JUnit consumer can never read it as green. Learner text is cleaned, so
+    the XML is well-formed whatever it holds."""
     suites = ET.Element("testsuites", name="python-async-katas")
     for result in results:
-        suite = ET.SubElement(suites, "testsuite", name=result.kata.slug)
-        cases = 0
-        failures = 0
-        for test in result.tests:
-            if test["phase"] != "call" and test["outcome"] == "passed":
-                continue
-            cases += 1
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=result.kata.slug,
-                name=test["test"],
-                time=str(test["duration"]),
-            )
-            if test["outcome"] == "failed":
-                failures += 1
-                failure = ET.SubElement(case, "failure", type=test["kind"], message=test["kind"])
-                failure.text = test["message"]
-            elif test["outcome"] == "skipped":
-                failures += 1  # a skipped check never passes
-                ET.SubElement(case, "failure", type="skipped", message="skipped").text = test[
-                    "message"
-                ]
-        if result.status in (Status.CRASHED, Status.FAILED) and failures == 0:
-            case = ET.SubElement(suite, "testcase", classname=result.kata.slug, name="kata")
-            ET.SubElement(case, "failure", type=str(result.status)).text = result.summary
-            cases += 1
-            failures += 1
-        suite.set("tests", str(cases))
-        suite.set("failures", str(failures))
+        _junit_suite(suites, result, result.kata.slug)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_class_junit(run: ClassRun, path: Path) -> None:
+    """The whole class: one <testsuite> per submission and kata, named `submission/kata`."""
+    suites = ET.Element("testsuites", name="python-async-katas class")
+    for name, entries in run.entries.items():
+        for entry in entries:
+            suite = _junit_suite(suites, entry.result, f"{name}/{entry.result.kata.slug}")
+            if entry.evidence:
+                ET.SubElement(suite, "system-out").text = clean("\n".join(entry.evidence))
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit_suite(suites: ET.Element, result: KataResult, name: str) -> ET.Element:
+    suite = ET.SubElement(suites, "testsuite", name=clean(name))
+    classname = clean(name)
+    cases = 0
+    failures = 0
+    for test in result.tests:
+        if test["phase"] != "call" and test["outcome"] == "passed":
+            continue
+        cases += 1
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=classname,
+            name=clean(test["test"]),
+            time=clean(test["duration"]),
+        )
+        if test["outcome"] == "failed":
+            failures += 1
+            kind = clean(test["kind"])
+            failure = ET.SubElement(case, "failure", type=kind, message=kind)
+            failure.text = clean(test["message"])
+        elif test["outcome"] == "skipped":
+            failures += 1  # a skipped check never passes
+            skipped = ET.SubElement(case, "failure", type="skipped", message="skipped")
+            skipped.text = clean(test["message"])
+    if result.status in (Status.CRASHED, Status.FAILED, Status.SUSPECT) and (
+        failures == 0 or result.status is Status.SUSPECT
+    ):
+        case = ET.SubElement(suite, "testcase", classname=classname, name="kata")
+        ET.SubElement(case, "failure", type=str(result.status)).text = clean(result.summary)
+        cases += 1
+        failures += 1
+    suite.set("tests", str(cases))
+    suite.set("failures", str(failures))
+    return suite
 
 
 def markdown_table(results: Sequence[KataResult]) -> str:
@@ -105,6 +131,7 @@ def markdown_table(results: Sequence[KataResult]) -> str:
         Status.NOT_STARTED: "⬜",
         Status.CRASHED: "💥",
         Status.SKIPPED: "➖",
+        Status.SUSPECT: "⚠️",
     }
     graded = [r for r in results if r.status is not Status.SKIPPED]
     passed = sum(1 for r in graded if r.status is Status.PASSED)
@@ -115,7 +142,7 @@ def markdown_table(results: Sequence[KataResult]) -> str:
         "| --- | --- | --- |",
     ]
     for r in results:
-        details = r.summary.replace("|", "\\|").replace("\n", " ")
+        details = markdown(r.summary)  # learner text: GitHub renders Markdown and HTML
         lines.append(f"| `{r.kata.slug}` | {icons[r.status]} {r.status} | {details} |")
     return "\n".join(lines) + "\n"
 
@@ -131,7 +158,7 @@ def gradescope_results(results: Sequence[KataResult]) -> dict[str, Any]:
                 "score": 1.0 if r.status is Status.PASSED else 0.0,
                 "max_score": 1.0,
                 "status": "passed" if r.status is Status.PASSED else "failed",
-                "output": "\n".join([r.summary, *failures]),
+                "output": clean("\n".join([r.summary, *failures])),
             }
         )
     return {
