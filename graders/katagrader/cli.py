@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .batch import class_summary, find_submissions, grade_submissions, write_gradebook
 from .console import Printer, print_result, print_summary
 from .manifest import Kata, ManifestError, load_manifest, resolve_topics
 from .progress import record_results
@@ -58,22 +57,10 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _grade_class(args: argparse.Namespace, katas: list[Kata]) -> int:
-    """Batch mode: every submission in a folder, written to a gradebook."""
-    try:
-        submissions = find_submissions(Path(args.submissions))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    jobs = args.jobs or os.cpu_count() or 1
-    graded = grade_submissions(
-        submissions, katas, jobs=jobs, seconds=args.seconds, memory_mb=args.memory_mb or 2048
-    )
-    out = Path(args.out)
-    write_gradebook(graded, Path(args.submissions), out)
-    for line in class_summary(graded):
-        print(line)
-    print(f"Gradebook written to {out / 'gradebook.csv'} and {out / 'gradebook.json'}")
-    return 0
+    """Batch mode: every submission in a folder, written to a gradebook (classmode.py)."""
+    from .classmode import grade_class
+
+    return grade_class(args, katas)
 
 
 def _one_kata(args: argparse.Namespace) -> Kata | None:
@@ -146,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--out", default="gradebook", help="where --submissions writes the gradebook"
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="with --submissions: grade without the bubblewrap sandbox (trusted code only)",
     )
     grade.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
     grade.set_defaults(run=_grade)

@@ -23,7 +23,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .childreport import problem as report_problem
 from .manifest import Kata
+from .sanitize import clean, deep_clean
 from .targets import REPO_ROOT, Target, display_path
 
 # How long one kata's whole grading may take before its process group is killed. Each
@@ -39,6 +41,7 @@ class Status(StrEnum):
     NOT_STARTED = "not_started"
     CRASHED = "crashed"
     SKIPPED = "skipped"  # the kata needs a newer Python than this one
+    SUSPECT = "suspect"  # class mode: evidence of tampering (canaries, integrity scan)
 
 
 @dataclass
@@ -123,9 +126,14 @@ def run_kata(
             env,
         )
         duration = time.monotonic() - started
-        output = _tail(output_path)
-        report = _read_report(report_path)
-    result = judge(kata, report, returncode, timed_out, output, seconds, target)
+        output = clean(_tail(output_path))
+        report = deep_clean(_read_report(report_path))  # learner text, safe to print
+    malformed = report_problem(report) if report is not None else None
+    if malformed:
+        # The report is the learner's word too: never judge one of the wrong shape.
+        result = KataResult(kata, Status.CRASHED, f"the grading report is malformed: {malformed}.")
+    else:
+        result = judge(kata, report, returncode, timed_out, output, seconds, target)
     result.duration = duration
     result.returncode = returncode
     result.output_tail = output
@@ -146,7 +154,8 @@ def _run_isolated(
 ) -> tuple[int | None, bool]:
     """Run `command` in its own process group with output to a file; kill the whole group
     on timeout and afterwards (a learner's stray child processes die with it)."""
-    child_env = {**os.environ, **(env or {}), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    # `env` may name another bytecode cache (class mode keeps one per batch).
+    child_env = {**os.environ, "PYTHONPYCACHEPREFIX": str(PYCACHE), **(env or {})}
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(GRADERS), child_env.get("PYTHONPATH")) if p
     )
