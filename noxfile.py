@@ -105,6 +105,25 @@ def verify(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", "tests", "-n", jobs, *select, *session.posargs, env=ENV)
 
 
+@nox.session(default=False)
+def mutate(session: nox.Session) -> None:
+    """Mutation-test the graders (cosmic-ray): `nox -s mutate -- 05`; none named: all katas.
+
+    `nox -s mutate -- --check` grades nothing: it checks that the equivalents lists and the
+    recorded scores still match the code (docs/mutation.md)."""
+    install_group(session, "mutate")
+    # The asyncio operators are a cosmic-ray plugin (an entry point), so their package is
+    # installed, editable: a change to its code needs no reinstall, one to its
+    # pyproject.toml (the entry points) does, hence the stamp.
+    plugin = ROOT / "tools" / "mutation"
+    digest = hashlib.sha256((plugin / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = Path(session.virtualenv.location) / ".katas-mutation-plugin.sha256"
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != digest:
+        session.install("--no-deps", "-e", str(plugin))
+        stamp.write_text(digest, encoding="utf-8")
+    session.run("python", "-m", "kata_mutation", *session.posargs, env=ENV)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """The pre-commit hooks: ruff (ASYNC rules), mypy --strict, zizmor, pip-audit."""

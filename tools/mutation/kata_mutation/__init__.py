@@ -1,0 +1,1 @@
+"""Mutation testing of the kata graders on cosmic-ray (docs/mutation.md)."""

@@ -1,0 +1,87 @@
+"""`nox -s mutate -- [KATA...] [options]`: mutation-test the graders (docs/mutation.md).
+
+nox -s mutate -- 05                 # every operator on kata 05; records docs/mutation/05_*.json
+nox -s mutate                       # every kata
+nox -s mutate -- 05 --operators asyncio --no-record
+nox -s mutate -- --check            # equivalents and recorded scores still match the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from katagrader.manifest import ManifestError, load_manifest, resolve_topics
+
+from . import check as checking
+from .run import mutate_kata, print_report, record
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s mutate --", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("katas", nargs="*", help="by number, slug or prefix; none: every kata")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="grading processes at once (cosmic-ray HTTP workers for one kata, katas side "
+        "by side for several); at most 2 on a shared 2-core machine",
+    )
+    parser.add_argument(
+        "--operators",
+        default="all",
+        help="all (default), asyncio, standard, or a regular expression on operator names",
+    )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not write docs/mutation/<kata>.json (implied unless --operators all)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="grade nothing: check that every equivalents entry matches a mutant and that "
+        "the recorded scores and docs/measurements.md match the mutants the code has now",
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="print the scores table of docs/measurements.md"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        katas = resolve_topics(args.katas, load_manifest())
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.table:
+        print(checking.scores_table())
+        return 0
+    if args.check:
+        return checking.main(katas)
+    katas = [k for k in katas if k.supported_here]
+    keep = not args.no_record and args.operators == "all"
+    per_kata_jobs = args.jobs if len(katas) == 1 else 1
+    side_by_side = 1 if len(katas) == 1 else max(1, args.jobs)
+
+    def one(kata: Any) -> int:
+        run = mutate_kata(kata, jobs=per_kata_jobs, operators=args.operators)
+        print_report(run)
+        if keep:
+            print(f"recorded {record(run).relative_to(checking.REPO_ROOT)}")
+        return sum(o.verdict in ("survived", "crashed") for o in run.outcomes)
+
+    with ThreadPoolExecutor(max_workers=side_by_side) as pool:
+        unresolved = sum(pool.map(one, katas))
+    return 1 if unresolved else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
