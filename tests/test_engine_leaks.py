@@ -36,6 +36,26 @@ def test_leaked_task_names_its_creation_line_and_is_cleaned_up(kata: DemoKata) -
     result = kata.pytest()
     result.assert_outcomes(failed=1, passed=1)
     text = result.stdout.str()
+    assert "TASKS STILL RUNNING: `run()` returned while 1 task(s) it started" in text
+    assert "line 4, in run(): asyncio.get_running_loop().create_task(asyncio.sleep(3600))" in text
+    assert "LEAKED TASK" not in text, "the same task must not be reported twice"
+
+
+def test_task_leaked_outside_within_is_caught_at_the_end_of_the_test(kata: DemoKata) -> None:
+    """A task the learner leaves running from a call the grader awaits directly (not
+    through within) is still caught, by the check at the end of the test."""
+    kata.write(
+        """
+        import asyncio
+        async def run() -> int:
+            asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+            return 42
+        """,
+        RUN_TWICE.replace('await within(5, demo.run(), what="run()")', "await demo.run()"),
+    )
+    result = kata.pytest()
+    result.assert_outcomes(failed=1, passed=1)
+    text = result.stdout.str()
     assert "LEAKED TASK" in text
     assert "line 4, in run(): asyncio.get_running_loop().create_task(asyncio.sleep(3600))" in text
 
@@ -134,7 +154,9 @@ def test_own_failure_comes_before_the_leak(kata: DemoKata) -> None:
     )
     text = kata.pytest().stdout.str()
     assert (
-        text.index("run() should return 42") < text.index("Also found:") < text.index("LEAKED TASK")
+        text.index("run() should return 42")
+        < text.index("Also found:")
+        < text.index("TASKS STILL RUNNING")
     )
 
 

@@ -134,7 +134,10 @@ async def grader_server(
 @contextlib.asynccontextmanager
 async def learner_server(app: ProbeApp, **kwargs: Any) -> AsyncIterator[Any]:
     """The learner's start_server, always followed by the grader's cleanup."""
-    running = await within(20, rh.start_server(app, **kwargs), what="start_server(app)")
+    # The server's task is meant to outlive start_server(): stop_server() ends it.
+    running = await within(
+        20, rh.start_server(app, **kwargs), what="start_server(app)", tasks_may_outlive=True
+    )
     try:
         yield running
     finally:

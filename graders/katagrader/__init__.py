@@ -9,6 +9,7 @@ with a deadline; `InFlight` counts how much of it ran at once. The pytest plugin
 
 from __future__ import annotations
 
+from .calls import leaves, outcome
 from .concurrency import InFlight, ThreadInFlight
 from .deadlines import within
 from .errors import DeadlineExceeded, KataProblem, Kind, LeakDetected
@@ -22,5 +23,7 @@ __all__ = [
     "LeakDetected",
     "ThreadInFlight",
     "learner_module",
+    "leaves",
+    "outcome",
     "within",
 ]

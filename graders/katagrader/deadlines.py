@@ -12,6 +12,7 @@ import threading
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from .children import check_finished, enter_scope
 from .errors import DeadlineExceeded
 from .locations import Location, where_waiting
 
@@ -23,28 +24,59 @@ CANCEL_GRACE_SECONDS = 1.0
 STALL_SECONDS = 3.0
 
 
-async def _await(awaitable: Awaitable[T]) -> T:
-    return await awaitable
+async def _await(awaitable: Awaitable[T], what: str, check: bool, stopped: list[bool]) -> T:
+    """Await the call; with `check`, at the very step it returns or raises (before the loop
+    runs anything else), every task it started must be done (children.py)."""
+    scope = enter_scope(what) if check else None
+    try:
+        result = await awaitable
+    except BaseException as exc:
+        if scope is not None and not stopped:
+            ending = (
+                "ended by cancellation"
+                if isinstance(exc, asyncio.CancelledError)
+                else f"raised {type(exc).__name__}"
+            )
+            check_finished(scope, ending)
+        raise
+    if scope is not None:
+        check_finished(scope, "returned")
+    return result
 
 
 async def within(
-    seconds: float, awaitable: Awaitable[T], *, what: str, stall_seconds: float = STALL_SECONDS
+    seconds: float,
+    awaitable: Awaitable[T],
+    *,
+    what: str,
+    stall_seconds: float = STALL_SECONDS,
+    tasks_may_outlive: bool = False,
 ) -> T:
     """Await `awaitable`; after `seconds`, cancel it and explain where it was stuck.
+
+    When the call returns or raises, every task the learner's code started during it must
+    already be done; pass `tasks_may_outlive=True` where the kata means tasks to outlive
+    the call (a registry of background tasks, a server started by the call).
 
     On a looptime test the clock only moves while the loop is idle, so code that keeps the
     loop busy (polling with `await asyncio.sleep(0)`) would never reach the deadline; after
     `stall_seconds` of real time it is stopped and reported as such.
     """
+    # Set once we cancel the call ourselves (deadline, stall): its unwinding is then
+    # reported as a timeout, not as tasks left running.
+    stopped: list[bool] = []
     # Always a Task of our own: cancelling it cancels whatever it awaits (a gather, a
     # future), and its await chain leads to the learner's line.
-    task: asyncio.Task[T] = asyncio.ensure_future(_await(awaitable))
+    task: asyncio.Task[T] = asyncio.ensure_future(
+        _await(awaitable, what, not tasks_may_outlive, stopped)
+    )
     loop = asyncio.get_running_loop()
     stalled: list[Location | None] = []
 
     def stop_stalled_call() -> None:
         if not task.done():
             stalled.append(where_waiting(task, follow_others=True))
+            stopped.append(True)
             task.cancel()
 
     guard = threading.Timer(stall_seconds, loop.call_soon_threadsafe, [stop_stalled_call])
@@ -53,6 +85,7 @@ async def within(
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except BaseException:
+        stopped.append(True)  # the grader's own wait was cancelled: not the call's doing
         task.cancel()
         raise
     finally:
@@ -72,6 +105,7 @@ async def within(
         return task.result()
 
     stuck_at = where_waiting(task, follow_others=True)
+    stopped.append(True)
     task.cancel()
     await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
     where = f"\n    It was waiting at {stuck_at}." if stuck_at else ""

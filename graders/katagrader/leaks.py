@@ -30,6 +30,7 @@ from pyleak import (
 from pyleak.base import LeakAction
 from pyleak.utils import CallerContext
 
+from .children import Findings, collecting_findings, tracking_tasks
 from .errors import LeakDetected
 from .locations import Location, created_at, learner_frames, where_waiting
 from .targets import current_target
@@ -85,8 +86,8 @@ def _loop_error_findings(contexts: list[dict[str, Any]]) -> list[str]:
     findings = []
     for context in contexts:
         exc = context.get("exception")
-        if isinstance(exc, asyncio.CancelledError):
-            continue  # 3.11 logs the cancellation of a stream server's handler: not an error
+        if _is_stream_handler_cancellation(context):
+            continue
         message = str(context.get("message", "an error in the event loop"))
         task = context.get("future") or context.get("task")
         where = created_at(task) if isinstance(task, asyncio.Task) else None
@@ -106,6 +107,20 @@ def _loop_error_findings(contexts: list[dict[str, Any]]) -> list[str]:
     return findings
 
 
+def _is_stream_handler_cancellation(context: dict[str, Any]) -> bool:
+    """Python 3.11's `asyncio.start_server` calls `task.exception()` on its handler task in
+    a done callback, which raises CancelledError into the loop's handler whenever a
+    connection handler is cancelled (a server shut down mid-connection): noise of
+    asyncio's, not the learner's error. Every other cancellation that reaches the handler
+    is reported."""
+    if not isinstance(context.get("exception"), asyncio.CancelledError):
+        return False
+    handle = context.get("handle")
+    callback = getattr(handle, "_callback", None)
+    name = getattr(callback, "__qualname__", "")
+    return name == "StreamReaderProtocol.connection_made.<locals>.callback"
+
+
 def _blocking_findings(error: EventLoopBlockError) -> list[str]:
     findings = []
     for block in error.blocking_events:
@@ -121,10 +136,12 @@ def _blocking_findings(error: EventLoopBlockError) -> list[str]:
     return findings
 
 
-async def _task_findings(error: TaskLeakError) -> list[str]:
+async def _task_findings(error: TaskLeakError, already_named: Findings) -> list[str]:
     findings = []
     tasks = [info.task_ref for info in error.leaked_tasks if info.task_ref is not None]
     for task in tasks:
+        if task in already_named.reported:
+            continue  # named when the call that started it returned
         waiting = where_waiting(task)
         findings.append(
             f"LEAKED TASK: a task was still running when the test finished. It was created at "
@@ -213,7 +230,12 @@ async def run_checked_async(
 
     primary: BaseException | None = None
     watching = False
-    with warnings.catch_warnings(record=True) as records:
+    collected = Findings(findings)
+    with (
+        warnings.catch_warnings(record=True) as records,
+        tracking_tasks(loop),
+        collecting_findings(collected),
+    ):
         warnings.simplefilter("always", RuntimeWarning)
         try:
             prepare()
@@ -235,7 +257,7 @@ async def run_checked_async(
             await tasks.__aexit__(None, None, None)
         except TaskLeakError as error:
             if settings.tasks:
-                findings.extend(await _task_findings(error))
+                findings.extend(await _task_findings(error, collected))
             else:
                 for info in error.leaked_tasks:
                     if info.task_ref is not None:

@@ -35,8 +35,12 @@ class Location:
         return f"{text}: {self.source}" if self.source else text
 
 
-def _is_learner(filename: str) -> bool:
+def is_learner_file(filename: str) -> bool:
+    """Whether `filename` is one of the learner's files in the tree being graded."""
     return current_target().contains(filename)
+
+
+_is_learner = is_learner_file
 
 
 def learner_frames(frames: Iterable[traceback.FrameSummary]) -> list[Location]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from .clocks import fake_clock_note
 from .collector import KataResults
 from .errors import Kind, LeakDetected, LoadFailed
 from .leaks import LeakSettings, run_checked_async, run_checked_sync
@@ -40,6 +41,7 @@ _FINDINGS = pytest.StashKey[list[str]]()
 _RESULTS = pytest.StashKey["KataResults"]()
 _LOOP = pytest.StashKey[asyncio.AbstractEventLoop]()
 _HARD_DEADLINE = pytest.StashKey[float]()
+_FAKE_CLOCK = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -179,7 +181,9 @@ def _wrap_in_leak_checks(item: pytest.Function) -> None:
 
         @functools.wraps(original)
         async def checked_async(**kwargs: Any) -> None:
-            item.stash[_LOOP] = asyncio.get_running_loop()
+            item.stash[_LOOP] = loop = asyncio.get_running_loop()
+            # Read now: looptime switches the fake clock off once the test is over.
+            item.stash[_FAKE_CLOCK] = bool(getattr(loop, "looptime_on", False))
             await run_checked_async(original, kwargs, settings, grader_file, findings, prepare)
 
         item.obj = checked_async
@@ -205,7 +209,20 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     verdict = classify(exc, kata_of(item), task_step(item), stuck_at)
     if isinstance(exc, LeakDetected):
         return verdict  # its message is the findings
-    return with_findings(verdict, item.stash.get(_FINDINGS, []))
+    verdict = with_findings(verdict, item.stash.get(_FINDINGS, []))
+    return _with_clock_note(item, verdict)
+
+
+_NOT_ABOUT_TIME = (Kind.NOT_STARTED, Kind.LOAD_ERROR, Kind.MISSING_NAME, Kind.GRADER_ERROR)
+
+
+def _with_clock_note(item: pytest.Item, verdict: Verdict) -> Verdict:
+    """On a failed fake-clock test, point out the learner's wall-clock reads."""
+    if verdict.kind in _NOT_ABOUT_TIME or not item.stash.get(_FAKE_CLOCK, False):
+        return verdict
+    modules = [v for v in vars(item.module).values() if isinstance(v, LearnerModule)]  # type: ignore[attr-defined]
+    note = fake_clock_note([m.path for m in modules])
+    return Verdict(verdict.kind, f"{verdict.message}\n\n{note}") if note else verdict
 
 
 def _where_stuck(item: pytest.Item) -> Location | None:
