@@ -12,6 +12,7 @@ import pytest
 from katagrader.manifest import Kata, load_manifest
 from katagrader.pitfalls import load_pitfalls
 from katagrader.plugin import KATA_FOLDER
+from katagrader.requirements import MapError, parse_requirements
 from katagrader.targets import REPO_ROOT
 
 KATAS = load_manifest()
@@ -151,6 +152,43 @@ def test_every_grader_test_names_a_step(kata: Kata) -> None:
             assert marks, f"{where}: mark it with @pytest.mark.task(<step>)"
             step = ast.literal_eval(marks[0].args[0])
             assert step in steps, f"{where}: step {step} is not a numbered step of the README"
+
+
+@by_slug
+def test_requirement_map_covers_the_readme_and_the_tests(kata: Kata) -> None:
+    """Each grader's docstring maps every README step to the tests that fail when only
+    that step is broken; every test is in the map, every named test exists, and a
+    requirement left ungraded is said to be so in the README (katagrader/requirements.py)."""
+    readme = (REPO_ROOT / "exercises" / kata.slug / "README.md").read_text(encoding="utf-8")
+    covered: set[int] = set()
+    for module in kata.modules:
+        path = REPO_ROOT / "graders" / kata.slug / f"test_{module}.py"
+        shown = path.relative_to(REPO_ROOT)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        try:
+            requirements = parse_requirements(ast.get_docstring(tree) or "")
+        except MapError as exc:
+            pytest.fail(f"{shown}: {exc}")
+        assert requirements, (
+            f"{shown}: add a 'Requirements:' map to the module docstring (format in "
+            "graders/katagrader/requirements.py): each README promise and its tests."
+        )
+        tests = {
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test_")
+        }
+        named = {t for r in requirements for t in r.tests}
+        assert named <= tests, f"{shown}: the map names tests it does not define: {named - tests}"
+        assert tests <= named, f"{shown}: these tests are in no requirement: {tests - named}"
+        if any(r.not_graded_reason for r in requirements):
+            assert "not graded" in readme.lower(), (
+                f"{shown} leaves a requirement ungraded: exercises/{kata.slug}/README.md must "
+                "say so ('... is not graded')."
+            )
+        covered |= {r.step for r in requirements if r.step is not None}
+    missing = _readme_steps(kata) - covered
+    assert not missing, f"{kata.slug}: README steps with no entry in the requirement map: {missing}"
 
 
 def test_readme_lists_every_kata() -> None:
