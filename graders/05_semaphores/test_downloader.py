@@ -107,6 +107,7 @@ async def test_ten_one_second_downloads_take_four_seconds() -> None:
     assert elapsed == pytest.approx(4.0), (
         f"{what} took {elapsed:g} s of loop time; expected 4 s (ten 1 s downloads, three at "
         "a time). 10 s means one at a time, 1 s means the limit was ignored."
+        + client.in_flight.timeline(expected="ten 1 s downloads, 3 at a time: 4 s")
     )
 
 

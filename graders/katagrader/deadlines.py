@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
 from .children import check_finished, enter_scope
 from .errors import DeadlineExceeded
 from .locations import Location, where_waiting
+from .waits import waiting_cause
 
 T = TypeVar("T")
 
@@ -71,6 +73,7 @@ async def within(
         _await(awaitable, what, not tasks_may_outlive, stopped)
     )
     loop = asyncio.get_running_loop()
+    started = time.monotonic()
     stalled: list[Location | None] = []
 
     def stop_stalled_call() -> None:
@@ -105,13 +108,15 @@ async def within(
         return task.result()
 
     stuck_at = where_waiting(task, follow_others=True)
+    cause = waiting_cause([task, *asyncio.all_tasks()])
+    limit = _limit_text(seconds, time.monotonic() - started, getattr(loop, "looptime_on", False))
     stopped.append(True)
     task.cancel()
     await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
     where = f"\n    It was waiting at {stuck_at}." if stuck_at else ""
     if not task.done():
         raise DeadlineExceeded(
-            f"`{what}` did not finish within {seconds:g} s, and it kept running after being "
+            f"`{what}` did not finish within {limit}, and it kept running after being "
             f"cancelled.{where}\nSomething waits forever and also ignores cancellation: "
             "never catch `asyncio.CancelledError` without re-raising it."
         )
@@ -122,13 +127,22 @@ async def within(
             else "returned normally"
         )
         raise DeadlineExceeded(
-            f"`{what}` did not finish within {seconds:g} s; when cancelled it {outcome} "
+            f"`{what}` did not finish within {limit}; when cancelled it {outcome} "
             f"instead of ending with CancelledError.{where}\nCancellation is how asyncio stops "
             "work (timeouts, TaskGroup, shutdown): if you catch `asyncio.CancelledError`, "
             "clean up and `raise` it again."
         )
+    if cause:
+        raise DeadlineExceeded(f"`{what}` did not finish within {limit}: {cause}{where}")
     raise DeadlineExceeded(
-        f"`{what}` did not finish within {seconds:g} s.{where}\n"
+        f"`{what}` did not finish within {limit}.{where}\n"
         "Is something awaited that nothing will ever complete (an Event never set, a queue "
         "nobody fills, a task waiting on itself), or is the work running one after another?"
     )
+
+
+def _limit_text(seconds: float, real: float, fake_clock: bool) -> str:
+    """On the fake clock the limit is loop time, which passed in a moment of real time."""
+    if fake_clock:
+        return f"{seconds:g} s of loop time (the fake clock: that took {real:.2f} s of real time)"
+    return f"{seconds:g} s"
