@@ -5,18 +5,46 @@ server a test starts is closed in a `finally`, and its connection tasks are awai
 nothing outlives a test even when the learner's code fails. Concurrency is proven by
 ordering (a client is answered while another one is stuck mid-line) and by an
 asyncio.Barrier, never by timing.
+
+Requirements:
+- 1: each line is answered with execute() as soon as it arrives -> test_answers_each_line_as_it_arrives
+- 1: every reply is written and drained before the next read -> test_replies_are_drained
+- 1: QUIT gets BYE, then close() and wait_closed() -> test_quit_closes_and_waits_for_the_connection
+- 1: a client mid-line does not hold up another one -> test_slow_client_does_not_delay_others
+- 1: a half line at disconnect is not executed, ends quietly and closes the writer
+  -> test_partial_line_at_disconnect_is_not_executed
+- 1: a clean end of stream ends the handler and closes the writer
+  -> test_clean_disconnect_ends_and_closes_the_handler
+- 1: a reset (a real RST) is not an error, the writer is still closed, the server goes on
+  -> test_reset_connection_is_handled_and_server_keeps_serving
+- 2: listen on the requested port (0: the system picks) and serve the store
+  -> test_server_listens_on_an_ephemeral_local_port
+- 2: every client is served at once (Barrier of 20) -> test_many_clients_are_served_at_once
+- 2: aclose() stops listening, ends every connection, and no connection task runs when it
+  returns -> test_aclose_ends_every_connection
+- 2: the final server.wait_closed() -> not graded: after close() and the handlers are done it
+  has nothing left to wait for (3.11 returns at once)
+- 3: connect, SET/GET lines, replies understood, QUIT on close -> test_client_speaks_the_protocol
+- 3: close() waits until closed, the server sees the end of stream -> test_client_close_closes_the_connection
+- 3: request() raises ProtocolError when the server hangs up
+  -> test_request_raises_protocol_error_when_the_server_hangs_up
+- 3: connecting where nothing listens raises OSError -> test_connect_to_nothing_raises
+- checks: the probed streams accept readline() and `async for line in reader`
+  -> test_answers_each_line_as_it_arrives
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from katagrader import learner_module, within
+from katagrader import learner_module, outcome, within
 
 kv = learner_module("kv_server")
 
@@ -59,11 +87,21 @@ class ProbedWriter:
 
 
 class ProbedReader:
-    """A StreamReader stand-in that records each read call in the same event list."""
+    """A StreamReader stand-in that records each read call in the same event list.
+
+    `async for line in reader` is a documented way to read lines: special methods are looked
+    up on the type, not through __getattr__, so __aiter__/__anext__ are defined here."""
 
     def __init__(self, reader: asyncio.StreamReader, events: list[str]) -> None:
         self._reader = reader
         self.events = events
+
+    def __aiter__(self) -> ProbedReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        self.events.append("read")
+        return await self._reader.__anext__()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._reader, name)
@@ -181,6 +219,20 @@ def tolerating_cancelled_connection_tasks() -> Iterator[None]:
         loop.set_exception_handler(previous)
 
 
+def closed_and_waited(events: list[str]) -> bool:
+    """Whether the handler called `writer.close()` and then `await writer.wait_closed()`."""
+    return "close" in events and "wait_closed" in events[events.index("close") :]
+
+
+def reset(writer: asyncio.StreamWriter) -> None:
+    """Reset the connection from this side: with SO_LINGER (on, 0 s) the close sends an RST,
+    so the peer's next read raises ConnectionResetError. (A bare abort() sends a normal FIN,
+    which the peer reads as a clean end of stream.)"""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 class RawClient:
     """The grader's own client: plain streams, one line at a time."""
 
@@ -275,7 +327,7 @@ async def test_quit_closes_and_waits_for_the_connection() -> None:
     assert reply == "BYE", f"'QUIT' was answered with {reply!r}; expected 'BYE'."
     assert rest == b"", f"after BYE the server sent {rest!r}; expected the connection to close."
     events = harness.events[0]
-    assert "close" in events and "wait_closed" in events[events.index("close") :], (
+    assert closed_and_waited(events), (
         f"handle_connection made these calls on its streams: {events}; expected "
         "`writer.close()` and then `await writer.wait_closed()`, so the socket is released "
         "before the handler ends (do it in a `finally`)."
@@ -327,6 +379,37 @@ async def test_partial_line_at_disconnect_is_not_executed() -> None:
         "client disconnected; an unterminated line is not a complete command: stop when "
         "readline() returns something that does not end with b'\\n'."
     )
+    events = harness.events[0]
+    assert closed_and_waited(events), (
+        f"after its client left mid-line, handle_connection made these calls on its streams: "
+        f"{events}; expected `writer.close()` and then `await writer.wait_closed()` on this "
+        "way out too (put them in a `finally`)."
+    )
+
+
+@pytest.mark.task(1)
+async def test_clean_disconnect_ends_and_closes_the_handler() -> None:
+    """A client that closes after a whole line ends its handler quietly, which closes the writer."""
+    store: dict[str, str] = {}
+    async with Harness(store) as harness:
+        async with clients(harness.port, 1) as (client,):
+            reply = await within(ASK, client.ask("SET a 1"), what="a client's 'SET a 1'")
+        await within(
+            ASK, harness.wait_finished(1), what="handle_connection after the client closed"
+        )
+    assert reply == "OK" and store == {"a": "1"}, (
+        f"'SET a 1' got {reply!r} and left the store as {store}; expected 'OK' and {{'a': '1'}}."
+    )
+    assert not harness.errors, (
+        f"handle_connection raised {harness.errors[0]!r} when its client closed the connection; "
+        "readline() returns b'' at the end of the stream: that is the normal end of a conversation."
+    )
+    events = harness.events[0]
+    assert closed_and_waited(events), (
+        f"after its client closed the connection, handle_connection made these calls on its "
+        f"streams: {events}; expected `writer.close()` and then `await writer.wait_closed()` "
+        "on this way out too (put them in a `finally`)."
+    )
 
 
 @pytest.mark.task(1)
@@ -337,17 +420,29 @@ async def test_reset_connection_is_handled_and_server_keeps_serving() -> None:
         broken = await RawClient.connect(harness.port)
         await within(ASK, broken.ask("SET k v"), what="the first client's 'SET k v'")
         await broken.send("GET")
-        broken.writer.transport.abort()  # the client's machine vanishes: the server gets a reset
+        reset(broken.writer)  # the client's machine vanishes: the server's read raises
         await within(ASK, harness.wait_finished(1), what="handle_connection after a reset")
         async with clients(harness.port, 1) as (client,):
             reply = await within(ASK, client.ask("GET k"), what="a new client's 'GET k'")
-    assert not harness.errors, (
-        f"handle_connection raised {harness.errors[0]!r} when its client reset the connection; "
-        "catch ConnectionError around the conversation (a client that vanishes is normal) and "
-        "still close the writer."
-    )
+    if harness.errors:
+        error = harness.errors[0]
+        advice = (
+            "catch ConnectionError around the conversation and in the `finally` around "
+            "wait_closed() (a client that vanishes is normal), and still close the writer."
+            if isinstance(error, ConnectionError)
+            else "a reset must end this handler quietly."
+        )
+        pytest.fail(
+            f"handle_connection raised {error!r} when its client reset the connection; {advice}"
+        )
     assert reply == "VALUE v", (
         f"after a reset, a new client's 'GET k' got {reply!r}; expected 'VALUE v'."
+    )
+    events = harness.events[0]
+    assert closed_and_waited(events), (
+        f"after its client reset the connection, handle_connection made these calls on its "
+        f"streams: {events}; expected `writer.close()` and then `await writer.wait_closed()` "
+        "on this way out too (put them in a `finally`)."
     )
 
 
@@ -409,6 +504,16 @@ async def test_aclose_ends_every_connection() -> None:
     """aclose() closes the clients' connections, frees the port and leaves no task behind."""
     server = kv.KVServer({}, HOST, 0)
     opened: list[RawClient] = []
+    before = asyncio.all_tasks()  # this test's own task; the rest are the server's
+    still_running: list[asyncio.Task[Any]] = []
+
+    async def aclose_and_look() -> None:
+        await server.aclose()
+        # In the same loop step as aclose()'s return, before any handler can run on: every
+        # connection task must be done, not merely aborted or cancelled.
+        here = asyncio.current_task()
+        still_running.extend(t for t in asyncio.all_tasks() - before if t is not here)
+
     try:
         await within(ASK, server.start(), what="KVServer(store, '127.0.0.1', 0).start()")
         port = server.port
@@ -417,7 +522,7 @@ async def test_aclose_ends_every_connection() -> None:
             await within(ASK, opened[-1].ask("SET k v"), what="a client's 'SET k v'")
     finally:
         with tolerating_cancelled_connection_tasks():
-            await within(ASK, server.aclose(), what="server.aclose() with 3 clients connected")
+            await within(ASK, aclose_and_look(), what="server.aclose() with 3 clients connected")
             await asyncio.sleep(0)
     try:
         for client in opened:
@@ -430,6 +535,19 @@ async def test_aclose_ends_every_connection() -> None:
     finally:
         for client in opened:
             await client.aclose()
+    names = sorted(getattr(t.get_coro(), "__qualname__", repr(t.get_coro())) for t in still_running)
+    cancelled = any(t.cancelling() for t in still_running)
+    assert not still_running, (
+        f"server.aclose() returned while {len(still_running)} connection task(s) were still "
+        f"running ({', '.join(names)}); expected it to wait until every handler has finished. "
+        + (
+            "They had been cancelled: cancel() only asks, each task ends later, after its "
+            "`finally`; await them."
+            if cancelled
+            else "The clients did see their connections end, but ending a connection only "
+            "starts the end of its handler: await the handler tasks."
+        )
+    )
     with pytest.raises(OSError):
         await RawClient.connect(port)
 
@@ -472,14 +590,17 @@ class ScriptedServer:
                     )
                 elif command == "QUIT":
                     writer.write(b"BYE\n")
+                elif command == "HANGUP":
+                    break  # close the connection without a reply
                 else:
                     writer.write(b"ERROR unknown command\n")
                 await writer.drain()
-            self.saw_end.set()  # the client closed its side
+            if not line:
+                self.saw_end.set()  # the client closed its side
         except ConnectionError:
             self.saw_end.set()
         finally:
-            writer.transport.abort()
+            writer.close()  # a normal close (FIN): the client reads the end of the stream
             self._tasks.discard(task)
             self._writers.discard(writer)
 
@@ -513,17 +634,50 @@ async def test_client_speaks_the_protocol() -> None:
 
 
 @pytest.mark.task(3)
-async def test_client_close_closes_the_connection() -> None:
-    """After close(), the server sees the client's end of stream."""
+async def test_client_close_closes_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """close() says QUIT and waits until the connection is closed; the server sees the end of stream."""
+    waited: list[asyncio.StreamWriter] = []
+    wait_closed = asyncio.StreamWriter.wait_closed
+
+    async def recorded_wait_closed(self: asyncio.StreamWriter) -> None:
+        await wait_closed(self)
+        waited.append(self)  # recorded once the wait is over
+
+    # On the class: the learner's writer comes from open_connection, however it is imported.
+    monkeypatch.setattr(asyncio.StreamWriter, "wait_closed", recorded_wait_closed)
     async with ScriptedServer() as server:
         client = await within(ASK, kv.KVClient.connect(HOST, server.port), what="KVClient.connect")
         await within(ASK, client.close(), what="client.close()")
+        assert waited, (
+            "client.close() returned without having awaited `writer.wait_closed()`; "
+            "writer.close() only starts closing: wait until the connection is closed."
+        )
         await within(
             ASK,
             server.saw_end.wait(),
             what="the server waiting for the connection to close after client.close()",
         )
     assert server.lines == ["QUIT"], f"the server received {server.lines!r}; expected ['QUIT']."
+
+
+@pytest.mark.task(3)
+async def test_request_raises_protocol_error_when_the_server_hangs_up() -> None:
+    """request() raises ProtocolError when the server closes the connection instead of replying."""
+    async with ScriptedServer() as server:
+        client = await within(ASK, kv.KVClient.connect(HOST, server.port), what="KVClient.connect")
+        try:
+            result, error = await outcome(
+                ASK, client.request("HANGUP"), what="client.request('HANGUP')"
+            )
+        finally:
+            await within(ASK, client.close(), what="client.close() after the server hung up")
+    assert isinstance(error, kv.ProtocolError), (
+        "the server closed the connection without replying to 'HANGUP', and "
+        "client.request('HANGUP') "
+        + (f"raised {error!r}" if error is not None else f"returned {result!r}")
+        + "; expected ProtocolError: readline() returns b'' (or a line without '\\n') when "
+        "the other side closed, and that is not a reply."
+    )
 
 
 @pytest.mark.task(3)
