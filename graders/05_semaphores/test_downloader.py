@@ -1,4 +1,21 @@
-"""Grades exercises/05_semaphores/downloader.py: bounded concurrency with a semaphore."""
+"""Grades exercises/05_semaphores/downloader.py: bounded concurrency with a semaphore.
+
+Requirements:
+- 1: never more than `limit` requests in flight -> test_never_more_than_limit_at_once
+- 1: exactly `limit` in flight while URLs wait (10 x 1 s, limit 3: 4 s) ->
+  test_never_more_than_limit_at_once, test_ten_one_second_downloads_take_four_seconds
+- 1: a freed slot is reused at once (no batches) -> test_a_free_slot_is_reused_at_once
+- 1: fewer URLs than the limit all start together -> test_fewer_urls_than_the_limit_all_start_together
+- 1: limit=1 is valid, one request at a time -> test_a_limit_of_one_downloads_one_at_a_time
+- 1: a limit below 1 raises ValueError before any request -> test_a_limit_below_one_is_refused
+- 2: bodies in the order of `urls`, not of completion -> test_bodies_come_back_in_input_order
+- 2: no URLs give [] -> test_no_urls_give_no_bodies
+- 3: the DownloadError is raised, alone or in a group -> test_a_failed_download_is_raised
+- 3: raised when it happens, no request in flight then (cancelled tasks awaited: the
+  engine's check at return), none starting later -> test_a_failure_stops_the_other_downloads
+- checks: no task left running, nothing un-awaited, loop never blocked -> test_never_more_than_limit_at_once,
+  test_a_failure_stops_the_other_downloads
+"""
 
 from __future__ import annotations
 
@@ -8,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import InFlight, KataProblem, learner_module, within
+from katagrader import InFlight, learner_module, leaves, outcome, within
 
 downloader = learner_module("downloader")
 
@@ -45,25 +62,6 @@ def urls(n: int) -> list[str]:
     return [f"https://mirror.example/f{i}" for i in range(n)]
 
 
-def leaves(error: BaseException) -> list[BaseException]:
-    """Every non-group exception inside `error` (itself when it is not a group)."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for sub in error.exceptions for leaf in leaves(sub)]
-    return [error]
-
-
-async def outcome(
-    seconds: float, awaitable: Awaitable[Any], what: str
-) -> tuple[Any, BaseException | None]:
-    """Run the learner's call; return (result, None) or (None, the exception it raised)."""
-    try:
-        return await within(seconds, awaitable, what=what), None
-    except (NotImplementedError, KataProblem):
-        raise  # "not started", a timeout or a missing name: the engine explains those
-    except Exception as error:  # the learner's failure, examined by the test
-        return None, error
-
-
 async def timed(seconds: float, awaitable: Awaitable[Any], what: str) -> tuple[Any, float]:
     """Run the learner's call; return its result and the loop time it took."""
     loop = asyncio.get_running_loop()
@@ -87,10 +85,16 @@ async def test_never_more_than_limit_at_once() -> None:
         f"{what} had {peak} requests in flight at once; expected never more than 3. Each "
         "request must hold a slot of an asyncio.Semaphore(limit) while it runs."
     )
+    # Advise a cause only when the peak identifies it: 1 means one download at a time.
+    why = (
+        " One at a time: each download was awaited before the next one was started (for "
+        "instance awaited inside the loop that starts them)."
+        if peak == 1
+        else ""
+    )
     assert peak == 3, (
         f"{what} had at most {peak} request(s) in flight; expected exactly 3 while there is "
-        "work: start every download at once and let the semaphore hold back the extra ones "
-        "(acquiring it in the loop that starts them makes them run one by one)."
+        "work: start every download at once and let the semaphore hold back the extra ones." + why
     )
     assert sorted(client.requested) == sorted(urls(10)), (
         f"{what} requested {client.requested}; expected each of the 10 URLs once."
@@ -144,6 +148,23 @@ async def test_fewer_urls_than_the_limit_all_start_together() -> None:
     assert client.in_flight.peak == 2 and elapsed == pytest.approx(1.0), (
         f"{what} had {client.in_flight.peak} in flight at most and took {elapsed:g} s; "
         "expected both at once, 1 s."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_a_limit_of_one_downloads_one_at_a_time() -> None:
+    """limit=1 is valid (the smallest limit): 3 downloads of 1 s run one after another, 3 s."""
+    client = ProbedClient()
+    what = "download_all(client, <3 urls of 1 s>, limit=1)"
+    result, error = await outcome(60, downloader.download_all(client, urls(3), 1), what)
+    assert error is None, (
+        f"{what} raised {type(error).__name__}: {error}; expected the 3 bodies: 1 is the "
+        "smallest valid limit, only a limit below 1 is refused."
+    )
+    assert list(result) == [body(url) for url in urls(3)] and client.in_flight.peak == 1, (
+        f"{what} returned {result!r} with {client.in_flight.peak} request(s) in flight at "
+        "most; expected the 3 bodies in order, one request at a time."
     )
 
 
