@@ -285,7 +285,9 @@ def grade_submissions(
     return run
 
 
-def _order(katas: Sequence[Kata], submissions: Sequence[Submission]) -> Iterator[tuple[Kata, Submission]]:
+def _order(
+    katas: Sequence[Kata], submissions: Sequence[Submission]
+) -> Iterator[tuple[Kata, Submission]]:
     """Slowest katas first (the later ones use real threads, processes and servers), so
     the batch does not end with one long kata running alone."""
     for kata in sorted(katas, key=lambda k: -k.number):
@@ -356,9 +358,12 @@ def _grade_one(
     report = deep_clean(_read_report(run.report / "report.json"))
     result, evidence = _judge_run(kata, report, returncode, timed_out, output, seconds, canaries)
     if output_size >= sandbox.OUTPUT_CAP_BYTES or returncode == 128 + 25:  # SIGXFSZ
-        evidence.append(f"the output or a file reached the cap of {sandbox.OUTPUT_CAP_BYTES} bytes")
-        if result.status is Status.PASSED:
-            result.status = Status.FAILED
+        # Writes past the cap fail, pytest's own report among them: whatever the report
+        # then says, the run was cut short.
+        cap = f"the output or a file reached the cap of {sandbox.OUTPUT_CAP_BYTES // 2**20} MiB"
+        evidence = [cap]
+        result.status = Status.CRASHED
+        result.summary = f"{cap}, so the run was cut short (does your code print without end?)."
     evidence.extend(str(f) for f in findings)
     if result.status is Status.PASSED and evidence:
         result.status = Status.SUSPECT
@@ -369,7 +374,9 @@ def _grade_one(
     _relative_paths(result, root_inside)
     shutil.rmtree(folder, ignore_errors=True)
     output_path.unlink(missing_ok=True)
-    return Entry(name, result, checks or len([t for t in result.tests if t["phase"] == "call"]), evidence)
+    return Entry(
+        name, result, checks or len([t for t in result.tests if t["phase"] == "call"]), evidence
+    )
 
 
 def _judge_run(
@@ -390,23 +397,36 @@ def _judge_run(
         summary = f"the grading report is malformed: {malformed}."
         return KataResult(kata, Status.CRASHED, summary), [f"malformed report: {malformed}"]
     evidence: list[str] = []
-    kept, tampered = canaries_.check(canaries, report["tests"])
+    raw_tests = report["tests"]
+    kept, tampered = canaries_.check(canaries, raw_tests)
     complete = report["complete"]
-    if tampered and (complete or any(t.get("outcome") == "passed" for t in report["tests"]
-                                     if t.get("test") in canaries.names)):
+    if tampered and (
+        complete
+        or any(
+            t.get("outcome") == "passed" for t in report["tests"] if t.get("test") in canaries.names
+        )
+    ):
         evidence.append(tampered)
-    report = {**report, "tests": kept, "collected": max(0, report["collected"] - len(canaries.names))}
+    report = {
+        **report,
+        "tests": kept,
+        "collected": max(0, report["collected"] - len(canaries.names)),
+    }
     if complete:
         claimed = report["exitstatus"]
+        any_failed = any(t["outcome"] == "failed" for t in raw_tests)
         if returncode != claimed:
             evidence.append(
                 f"the report says pytest exited with status {claimed}, but the process "
                 f"exited with {returncode}"
             )
-        elif claimed != 1:  # the canaries failed, so a complete run exits with 1
-            evidence.append(f"the report says pytest exited with status {claimed}, not 1")
-        if all(t["outcome"] == "passed" for t in kept) and claimed == 1:
-            report["exitstatus"] = 0
+        elif claimed != (1 if any_failed else 0):  # pytest's own rule for its exit status
+            evidence.append(
+                f"the report says pytest exited with status {claimed} although "
+                + ("a check failed" if any_failed else "no check failed")
+            )
+        if claimed == 1 and all(t["outcome"] != "failed" for t in kept):
+            report["exitstatus"] = 0  # only the canaries failed, as they must
     result = judge(kata, report, returncode, timed_out, output, seconds)
     if evidence and result.status is not Status.CRASHED:
         result.status = Status.SUSPECT

@@ -53,7 +53,9 @@ class Canaries:
 
 def check(canaries: Canaries, tests: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
     """The records that are not canaries, and the evidence of tampering ('' if none).
-    Each canary must have exactly one failed call record and nothing else."""
+    Each canary must have failed, or have been skipped (learner code that skips its own
+    checks at import skips the canaries too: never a pass either); never passed, and
+    never missing from a complete report."""
     kept: list[dict[str, Any]] = []
     seen: dict[str, list[dict[str, Any]]] = {n: [] for n in canaries.names}
     for record in tests:
@@ -65,7 +67,8 @@ def check(canaries: Canaries, tests: Sequence[dict[str, Any]]) -> tuple[list[dic
     problems = []
     for name, records in seen.items():
         outcomes = [(r.get("phase"), r.get("outcome")) for r in records]
-        if ("call", "failed") not in outcomes:
+        skipped = any(outcome == "skipped" for _phase, outcome in outcomes)
+        if ("call", "failed") not in outcomes and not skipped:
             shown = ", ".join(f"{p} {o}" for p, o in outcomes) or "no record at all"
             problems.append(f"engine check `{name}` must fail but its report says: {shown}")
     return kept, "; ".join(problems)
@@ -90,14 +93,18 @@ def _canary_body() -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Insert the canaries at random places, each under a random real grader module, before
-    the engine wraps every grader test in its leak checks (so they are wrapped alike)."""
+    """Insert the canaries, each under a random real grader module, before the engine wraps
+    every grader test in its leak checks (so they are wrapped alike): the last one after
+    every real test (a forgery set up by the learner's import is always in place by
+    then), the others at random places."""
     names = config.stash.get(_NAMES, [])
     modules = [i.parent for i in items if isinstance(i, pytest.Function) and i.parent]
     if not names or not modules:
         return
     rng = random.SystemRandom()
-    for name in names:
-        parent = rng.choice(modules)
-        item = pytest.Function.from_parent(parent, name=name, callobj=_canary_body)
+    last, *others = rng.sample(names, len(names))
+    for name in others:
+        item = pytest.Function.from_parent(rng.choice(modules), name=name, callobj=_canary_body)
         items.insert(rng.randrange(len(items) + 1), item)
+    item = pytest.Function.from_parent(rng.choice(modules), name=last, callobj=_canary_body)
+    items.append(item)

@@ -35,7 +35,9 @@ def grade_class(args: argparse.Namespace, katas: list[Kata]) -> int:
             "or --junit for the whole class."
         )
     if args.target not in (None, "exercises"):
-        return _refuse("--target cannot be combined with --submissions: each submission is a target.")
+        return _refuse(
+            "--target cannot be combined with --submissions: each submission is a target."
+        )
     out = Path(args.out)
     root = Path(args.submissions)
     try:

@@ -97,14 +97,18 @@ def kata_stats(run: ClassRun) -> list[KataStats]:
         for entry in entries:
             if entry.status in (Status.PASSED, Status.SKIPPED):
                 continue
-            failing = {(t["test"], t["kind"]) for t in entry.result.tests if t["outcome"] != "passed"}
+            failing = {
+                (t["test"], t["kind"]) for t in entry.result.tests if t["outcome"] != "passed"
+            }
             if failing:
                 common.update(f"{test} ({kind})" for test, kind in failing)
             else:
                 common[f"{entry.status}: {first_sentence(entry.result.summary, 120)}"] += 1
         checks = max((e.checks for e in entries), default=0)
         stats.append(
-            KataStats(kata.slug, kata.title, checks, counts, graded, common.most_common(TOP_REASONS))
+            KataStats(
+                kata.slug, kata.title, checks, counts, graded, common.most_common(TOP_REASONS)
+            )
         )
     return stats
 
@@ -126,7 +130,7 @@ def class_json(run: ClassRun, roots: dict[str, Path]) -> dict[str, Any]:
             "notes": run.notes.get(total.name, []),
             "report": report,
         }
-    return deep_clean(
+    document: dict[str, Any] = deep_clean(
         {
             "schema_version": SCHEMA_VERSION,
             "kind": "class",
@@ -148,6 +152,7 @@ def class_json(run: ClassRun, roots: dict[str, Path]) -> dict[str, Any]:
             "students": students,
         }
     )
+    return document
 
 
 def write_gradebook(run: ClassRun, roots: dict[str, Path], out: Path) -> list[Path]:

@@ -50,9 +50,7 @@ def _e(text: object) -> str:
 def render(run: ClassRun, stats: Sequence[KataStats], totals: Sequence[StudentTotals]) -> str:
     from .gradebook import reasons
 
-    head = "".join(
-        f'<th class="kata" title="{_e(s.title)}">{_e(s.slug)}</th>' for s in stats
-    )
+    head = "".join(f'<th class="kata" title="{_e(s.title)}">{_e(s.slug)}</th>' for s in stats)
     rows = []
     details = []
     for row, total in enumerate(totals):
@@ -98,7 +96,7 @@ def render(run: ClassRun, stats: Sequence[KataStats], totals: Sequence[StudentTo
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
         f"<title>Gradebook</title><style>{_CSS}</style></head><body id='top'>"
         f"<h1>Gradebook</h1><p class='meta'>{len(totals)} submissions × {len(stats)} katas · "

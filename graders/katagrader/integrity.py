@@ -65,6 +65,12 @@ _OUTSIDE = re.compile(
     r"(^|[\s'\"=:(])(/(proc|sys|dev|etc|home|root|tmp|var|usr|opt|srv|mnt|run|work|bin|lib)"
     r"\b|~/|\.\./|/\.\.|\.\.\\|[A-Za-z]:\\)"
 )
+# An absolute path into a system folder, two levels deep at least ("/home" alone is more
+# often a web route than a folder), or the sandbox's own folder.
+_SYSTEM_PATH = re.compile(
+    r"^(/(proc|sys|dev|etc|home|root|tmp|var|usr|opt|srv|mnt|run|work|bin|lib|media|boot)"
+    r"(/[^/\s]+)+/?|/kata(/.*)?|~/.*)$"
+)
 _REPO_FOLDERS = re.compile(r"(^|[/\\])(solutions|graders|katagrader|\.katas|\.nox|\.git)([/\\]|$)")
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _PLAIN_CODINGS = {"utf-8", "utf8", "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1"}
@@ -116,7 +122,7 @@ class _Scanner(ast.NodeVisitor):
         root = module.split(".")[0]
         if root in MODULES:
             self.flag(node, MODULES[root])
-        elif module.startswith("pytest.") or module.startswith("asyncio.") and "_" in module:
+        elif module.startswith("pytest.") or (module.startswith("asyncio.") and "_" in module):
             self.flag(node, f"imports {module}")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -179,9 +185,10 @@ class _Scanner(ast.NodeVisitor):
         """A call that takes a path: open(), Path(), or anything of os, shutil, pathlib,
         io, glob or subprocess (a string elsewhere, a URL path say, is not a file)."""
         if isinstance(func, ast.Name):
-            return func.id in ("open", "Path", "PurePath") or self.modules.get(func.id, "").split(
-                "."
-            )[0] in _FILE_MODULES
+            return (
+                func.id in ("open", "Path", "PurePath")
+                or self.modules.get(func.id, "").split(".")[0] in _FILE_MODULES
+            )
         root: ast.expr = func
         while isinstance(root, ast.Attribute):
             if root.attr in ("open", "read_text", "read_bytes", "write_text", "write_bytes"):
@@ -202,6 +209,8 @@ class _Scanner(ast.NodeVisitor):
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             if "/proc" in text:
                 self.flag(node, "names /proc (other processes, the grader's command line)")
+            elif _SYSTEM_PATH.match(text.strip()):
+                self.flag(node, f"a path outside the submission: {_short(text)}")
             elif _REPO_FOLDERS.search(text):
                 self.flag(node, f"names the repository's own folders: {_short(text)}")
         self.generic_visit(node)

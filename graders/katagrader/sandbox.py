@@ -98,7 +98,9 @@ def _engine_binds() -> list[str]:
     paths = [p for p in paths if p.exists()]
     # bwrap run as root makes the folders leading to a bind mode 0700; the run's own user
     # must be able to walk through them.
-    parents = sorted({a for p in paths for a in p.parents if a != Path("/")}, key=lambda a: len(a.parts))
+    parents = sorted(
+        {a for p in paths for a in p.parents if a != Path("/")}, key=lambda a: len(a.parts)
+    )
     args = [part for a in parents for part in ("--perms", "0755", "--dir", str(a))]
     for path in paths:
         args += ["--ro-bind", str(path), str(path)]
@@ -209,7 +211,9 @@ def probe() -> str | None:
     if sys.platform != "linux":
         return f"bubblewrap sandboxes need Linux (this is {sys.platform})"
     if bwrap_path() is None:
-        return "bubblewrap (bwrap) is not installed; on Debian or Ubuntu: apt-get install bubblewrap"
+        return (
+            "bubblewrap (bwrap) is not installed; on Debian or Ubuntu: apt-get install bubblewrap"
+        )
     for tool in ("prlimit", "setpriv") if _as_root() else ("prlimit",):
         if shutil.which(tool) is None:
             return f"{tool} (util-linux) is not installed"

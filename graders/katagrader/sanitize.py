@@ -39,7 +39,7 @@ def one_line(text: object, limit: int = 200) -> str:
 def first_sentence(text: object, limit: int = 160) -> str:
     """The first sentence of a message (a reason in the gradebook)."""
     flat = one_line(text, 10_000)
-    match = re.search(r"(?<=[.!?:])\s", flat)
+    match = re.search(r"(?<=[.!?])\s", flat)
     sentence = flat[: match.start()] if match and match.start() >= 20 else flat
     return one_line(sentence, limit)
 
