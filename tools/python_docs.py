@@ -1,0 +1,512 @@
+"""Build the offline data that verify checks the documentation against (docs/data/).
+
+verify has no network, so two lists are kept in the repository, both read from the
+reStructuredText sources of the Python documentation:
+
+- docs/data/asyncio-api.txt: every object documented on the asyncio High-level API pages,
+  one per line (`page  name  kind  added`), for tests/test_api_coverage.py;
+- docs/data/python-docs-anchors.txt: every page and anchor of the pages the repository links
+  to (or is likely to), for tests/test_doc_links.py.
+
+A source folder is a CPython checkout's `Doc/`, or the `html/_sources` folder of a Debian
+`python3.X-doc` package (which ships each page's source as `.rst.txt`):
+
+    python tools/python_docs.py SOURCES-3.13 [SOURCES-3.14 ...]
+    python tools/python_docs.py --compare-html HTML-DIR SOURCES   # check the id rules
+
+The API list is read from the first folder (the 3.13 docs). An anchor is listed only when
+every folder given has it, so that a link is valid on docs.python.org/3/ and on the older
+versions' pages alike. `--compare-html` checks the id rules below against the ids of a
+Sphinx build of the same sources and prints every anchor one has and the other lacks.
+
+Sphinx's id rules, as implemented here (docutils 0.21, Sphinx 8):
+- a section: docutils' `make_id` of its title text: lowercase, every run of characters
+  other than a-z and 0-9 becomes one hyphen, then leading hyphens and digits and trailing
+  hyphens are stripped ("3.2. Queues" -> "queues"). A title already used in the page gets
+  an automatic `idN` instead: such ids are not listed (N depends on the whole page).
+- an explicit target `.. _name:`: `make_id(name)`, so `asyncio_example_queue_dist` is the
+  anchor `asyncio-example-queue-dist`.
+- a Python object (`.. function::`, `.. method::` ...): its full dotted name, module
+  included, case kept (`asyncio.Queue.shutdown`); not for `:no-index:` entries.
+- a glossary term: `term-` plus the term, spaces to hyphens, case kept (`term-iterable`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+API_FILE = ROOT / "docs" / "data" / "asyncio-api.txt"
+ANCHORS_FILE = ROOT / "docs" / "data" / "python-docs-anchors.txt"
+
+# The asyncio High-level API pages, in the order of the docs' table of contents.
+API_PAGES = (
+    "library/asyncio-runner",
+    "library/asyncio-task",
+    "library/asyncio-stream",
+    "library/asyncio-sync",
+    "library/asyncio-subprocess",
+    "library/asyncio-queue",
+    "library/asyncio-exceptions",
+)
+# Pages whose anchors are kept: every asyncio page, every page the repository links to
+# today, and the few that the planned katas of issue 14 are likely to link.
+ANCHOR_PAGES = (
+    *API_PAGES,
+    "library/asyncio",
+    "library/asyncio-api-index",
+    "library/asyncio-dev",
+    "library/asyncio-eventloop",
+    "library/asyncio-future",
+    "library/asyncio-graph",
+    "library/asyncio-llapi-index",
+    "library/asyncio-platforms",
+    "library/asyncio-policy",
+    "library/asyncio-protocol",
+    "library/concurrent.futures",
+    "library/contextlib",
+    "library/contextvars",
+    "library/exceptions",
+    "library/functions",
+    "library/itertools",
+    "library/multiprocessing",
+    "library/pickle",
+    "library/profile",
+    "library/signal",
+    "library/stdtypes",
+    "library/subprocess",
+    "library/threading",
+    "library/tracemalloc",
+    "faq/programming",
+    "glossary",
+    "howto/functional",
+    "reference/compound_stmts",
+    "reference/datamodel",
+    "reference/expressions",
+)
+
+OBJECT_DIRECTIVES = {
+    "function": "function",
+    "coroutinefunction": "function",
+    "awaitablefunction": "function",
+    "decorator": "function",
+    "class": "class",
+    "exception": "exception",
+    "method": "method",
+    "coroutinemethod": "method",
+    "awaitablemethod": "method",
+    "classmethod": "method",
+    "staticmethod": "method",
+    "decoratormethod": "method",
+    "attribute": "attribute",
+    "property": "attribute",
+    "data": "data",
+}
+NESTING = {"class", "exception"}
+# A directive, also inside a list-table cell (`* - .. data:: FIRST_COMPLETED`).
+DIRECTIVE = re.compile(
+    r"^(?P<indent> *(?:[*-] +)*)\.\. (?:py:)?(?P<kind>[a-z-]+)::[ \t]*(?P<arg>.*)$"
+)
+OPTION = re.compile(r"^ *:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$")
+TARGET = re.compile(r"^ *\.\. _(?P<name>[^:`]+|`[^`]+`):\s*$")
+SIGNATURE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)\s*(?:[(\[]|->|$)")
+VERSION = re.compile(r"^ *\.\. versionadded:: *(?P<version>\d+\.\d+)")
+ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+\s*$")
+
+
+def docutils_id(text: str) -> str:
+    """docutils.nodes.make_id: the id of a section title or of an explicit target."""
+    text = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", " ".join(text.split()))
+    return re.sub(r"^[-0-9]+|-+$", "", text)
+
+
+def sphinx_id(text: str) -> str:
+    """sphinx.util.nodes._make_id: the id of an object or a glossary term (case and
+    dots kept)."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-zA-Z0-9._]+", "-", " ".join(text.split()))
+    return re.sub(r"^[-0-9._]+|-+$", "", text)
+
+
+def title_text(line: str) -> str:
+    """A section title as docutils renders it: inline markup removed."""
+    # :role:`text <target>` -> text; :role:`~a.b` -> b; :role:`a.b` -> a.b
+    line = re.sub(r":[\w:.-]+:`([^`<]*?)\s*<[^`>]*>`", r"\1", line)
+    line = re.sub(r":[\w:.-]+:`[!~]?([^`]*)`", lambda m: _role_text(m.group(0), m.group(1)), line)
+    line = re.sub(r"`([^`<]*?)\s*<[^`>]*>`__?", r"\1", line)  # `text <url>`_
+    line = re.sub(r"``([^`]*)``", r"\1", line)
+    line = re.sub(r"`([^`]*)`_{0,2}", r"\1", line)
+    line = re.sub(r"\*\*([^*]*)\*\*", r"\1", line)
+    line = re.sub(r"\*([^*]*)\*", r"\1", line)
+    return line.replace("\\", "").strip()
+
+
+def _role_text(whole: str, inner: str) -> str:
+    if whole.split("`", 1)[1].startswith("~"):
+        return inner.rsplit(".", 1)[-1]
+    return inner
+
+
+@dataclass(frozen=True)
+class ApiName:
+    page: str
+    name: str  # qualified: asyncio.Queue.shutdown
+    kind: str  # function, class, exception, method, attribute, data
+    added: str  # the `versionadded` of the entry itself, "" when none
+
+
+@dataclass
+class Page:
+    anchors: list[str]
+    objects: list[ApiName]
+
+
+def parse_page(page: str, text: str) -> Page:
+    """The anchors and documented objects of one page's reStructuredText source."""
+    lines = text.expandtabs(8).splitlines()
+    anchors: list[str] = []
+    seen: set[str] = set()
+    objects: list[ApiName] = []
+    module: str | None = None
+    # Open class-like directives: (indent of the directive, class path without module,
+    # the module of their content: a class's `:module:` option applies to its members).
+    classes: list[tuple[int, str, str | None]] = []
+    # The objects whose bodies we are in, for their `versionadded`: (directive indent,
+    # content indent, index in objects). A `versionadded` belongs to the innermost one
+    # whose content indent it has (timeout's comes after its nested Timeout class).
+    open_objects: list[tuple[int, int, int]] = []
+    glossary_indent: int | None = None
+    term_indent: int | None = None
+    program: str | None = None  # of `.. option::`: set by `.. program::`
+
+    def add(anchor: str) -> None:
+        if anchor and anchor not in seen:
+            seen.add(anchor)
+            anchors.append(anchor)
+
+    section_titles: set[str] = set()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        if stripped:
+            while classes and indent <= classes[-1][0]:
+                classes.pop()
+            while open_objects and indent <= open_objects[-1][0]:
+                open_objects.pop()
+            if glossary_indent is not None and indent <= glossary_indent:
+                glossary_indent = None
+        # A section: a title line at the margin followed by its underline.
+        overlined = i > 0 and bool(ADORNMENT.match(lines[i - 1]))
+        if (
+            stripped
+            and (indent == 0 or overlined)
+            and i + 1 < len(lines)
+            and ADORNMENT.match(lines[i + 1])
+            and len(lines[i + 1].rstrip()) >= len(stripped.rstrip()) - 1
+            and not ADORNMENT.match(line)
+            and not line.startswith(".. ")
+            and (i == 0 or not lines[i - 1].strip() or overlined)
+        ):
+            title = docutils_id(title_text(stripped))
+            if title and title not in section_titles:
+                section_titles.add(title)
+                add(title)
+            i += 2
+            continue
+        version = VERSION.match(line)
+        owner = [o for o in open_objects if o[1] == indent] if version else []
+        if version and owner:
+            entry = objects[owner[-1][2]]
+            if not entry.added:
+                objects[owner[-1][2]] = ApiName(
+                    entry.page, entry.name, entry.kind, version["version"]
+                )
+        target = TARGET.match(line)
+        if target:
+            add(docutils_id(target["name"].strip("`")))
+            i += 1
+            continue
+        directive = DIRECTIVE.match(line)
+        if directive and directive["kind"] in ("currentmodule", "module"):
+            name = directive["arg"].strip()
+            module = None if name == "None" else name
+            if directive["kind"] == "module":
+                add(f"module-{name}")
+            i += 1
+            continue
+        if directive and directive["kind"] == "program":
+            program = directive["arg"].strip() or None
+            i += 1
+            continue
+        if directive and directive["kind"] in ("option", "cmdoption"):
+            # Sphinx's std domain: cmdoption-<program>-<option> for each option named.
+            for option in directive["arg"].split(", "):
+                name = option.strip().split(" ")[0].split("=")[0].split("[")[0]
+                add(sphinx_id("-".join(["cmdoption", *([program] if program else []), name])))
+            i += 1
+            continue
+        if directive and directive["kind"] == "contents":
+            add(docutils_id(directive["arg"].strip() or "contents"))
+            i += 1
+            continue
+        if directive and directive["kind"] == "glossary":
+            glossary_indent, term_indent = indent, None
+            i += 1
+            continue
+        if glossary_indent is not None and stripped and not stripped.startswith(".. "):
+            # The terms are the lines at the indent of the glossary's first line; the
+            # definitions are indented further.
+            if term_indent is None:
+                term_indent = indent
+            if indent == term_indent:
+                term = sphinx_id(f"term-{stripped}")
+                if term != "term":  # an empty id: Sphinx numbers it (term-0)
+                    add(term)
+        if directive and directive["kind"] in OBJECT_DIRECTIVES:
+            kind = OBJECT_DIRECTIVES[directive["kind"]]
+            signatures, options, body = _directive_parts(lines, i, len(directive["indent"]))
+            mod = options.get("module", classes[-1][2] if classes else module)
+            for signature in signatures:
+                match = SIGNATURE.match(signature)
+                if not match:
+                    continue
+                path = _full_path(match["name"], classes[-1][1] if classes else None)
+                full = f"{mod}.{path}" if mod else path
+                if "no-index" in options or "noindex" in options:
+                    continue
+                add(sphinx_id(full))
+                if page in API_PAGES and not any(o.name == full for o in objects):
+                    objects.append(ApiName(page, full, kind, ""))
+                    open_objects.append((len(directive["indent"]), body, len(objects) - 1))
+            if kind in NESTING and signatures:
+                # The members belong to the last name (`set` / `frozenset`: frozenset).
+                match = SIGNATURE.match(signatures[-1])
+                if match:
+                    cls = _full_path(match["name"], classes[-1][1] if classes else None)
+                    classes.append((len(directive["indent"]), cls, mod))
+        i += 1
+    return Page(anchors, objects)
+
+
+def _directive_parts(
+    lines: list[str], i: int, indent: int
+) -> tuple[list[str], dict[str, str], int]:
+    """A directive's signatures (one per line), options, and its content's indent."""
+    first = DIRECTIVE.match(lines[i])
+    assert first is not None
+    signatures = [first["arg"].strip()]
+    options: dict[str, str] = {}
+    j = i + 1
+    while j < len(lines) and lines[j].strip():
+        line = lines[j]
+        if len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        option = OPTION.match(line)
+        if option:
+            options[option["name"]] = option["value"].strip()
+        elif signatures[-1].endswith("\\"):
+            signatures[-1] = signatures[-1][:-1] + line.strip()
+        elif not options:
+            signatures.append(line.strip())
+        j += 1
+    body = indent + 3
+    while j < len(lines):
+        if lines[j].strip():
+            body_indent = len(lines[j]) - len(lines[j].lstrip(" "))
+            if body_indent > indent:
+                body = body_indent
+            break
+        j += 1
+    return signatures, options, body
+
+
+def _full_path(name: str, cls: str | None) -> str:
+    """Sphinx's full name of an object, without its module (PyObject.handle_signature)."""
+    prefix, _, last = name.rpartition(".")
+    if not cls:
+        return name
+    if prefix and (prefix == cls or prefix.startswith(cls + ".")):
+        return name
+    return f"{cls}.{name}" if not prefix else f"{cls}.{prefix}.{last}"
+
+
+def source_file(folder: Path, page: str) -> Path | None:
+    for candidate in (folder / f"{page}.rst", folder / f"{page}.rst.txt"):
+        if candidate.exists():
+            return candidate
+    return None  # a page of a newer version (asyncio-graph is 3.14's)
+
+
+def parse_folder(folder: Path, pages: Iterable[str]) -> dict[str, Page]:
+    parsed = {}
+    for page in pages:
+        path = source_file(folder, page)
+        if path is not None:
+            parsed[page] = parse_page(page, path.read_text(encoding="utf-8"))
+    return parsed
+
+
+# Ids of the page template, not of the page's text.
+THEME_IDS = {
+    "cpython-language-and-version",
+    "menuToggler",
+    "pydoctheme_dark_css",
+    "pygments_dark_css",
+    "search-box",
+    "sidebarbutton",
+}
+
+
+class _Ids(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+def html_ids(path: Path) -> set[str]:
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.ids
+
+
+def compare_html(html_dir: Path, folder: Path) -> int:
+    """Print, per page, the anchors the rules give that the build lacks, and the ids of
+    the build (other than automatic ones) that the rules miss."""
+    problems = 0
+    for page, parsed in parse_folder(folder, ANCHOR_PAGES).items():
+        built = html_ids(html_dir / f"{page}.html") - THEME_IDS
+        ours = set(parsed.anchors)
+        automatic = re.compile(r"^(id\d+|index-\d+|grammar-token-.*|audit_event_.*)$")
+        extra = sorted(ours - built)
+        missing = sorted(i for i in built - ours if not automatic.match(i))
+        if extra or missing:
+            problems += len(extra)
+            print(f"{page}: {len(ours)} ours, {len(built)} built")
+            for anchor in extra:
+                print(f"  not in the build: {anchor}")
+            for anchor in missing[:15]:
+                print(f"  built, not ours:  {anchor}")
+            if len(missing) > 15:
+                print(f"  ... and {len(missing) - 15} more built ids not ours")
+    return 1 if problems else 0
+
+
+def _lines(rows: Iterable[str]) -> Iterator[str]:
+    for row in rows:
+        yield row + "\n"
+
+
+def write_data(sources: Path, newer: list[Path]) -> None:
+    """Write both data files from one version's sources; an anchor is kept only if the
+    built pages of each `newer` version have it too."""
+    version = _version(sources)
+    parsed = parse_folder(sources, ANCHOR_PAGES)
+    missing = [page for page in ANCHOR_PAGES if page not in parsed]
+    api = [o for page in API_PAGES for o in parsed[page].objects]
+    API_FILE.parent.mkdir(parents=True, exist_ok=True)
+    header = [
+        f"# Every object documented on the asyncio High-level API pages of the Python {version}",
+        "# docs, read from their reStructuredText sources by tools/python_docs.py.",
+        "# page<TAB>qualified name<TAB>kind<TAB>the entry's own versionadded (blank: none)",
+    ]
+    api_rows = [f"{o.page}\t{o.name}\t{o.kind}\t{o.added}" for o in api]
+    API_FILE.write_text("".join(_lines([*header, *api_rows])), encoding="utf-8")
+    built = {html_dir: _version(html_dir) for html_dir in newer}
+    header = [
+        f"# Pages and anchors of docs.python.org/3/: read from the Python {version} docs'",
+        "# reStructuredText sources by tools/python_docs.py, and kept only where the built",
+        f"# pages of Python {', '.join(built.values()) or '(none)'} have them too.",
+        "# One page (library/asyncio-task.html) or page#anchor a line.",
+    ]
+    rows: list[str] = []
+    notes: list[str] = []
+    for page in ANCHOR_PAGES:
+        if page not in parsed:
+            continue
+        anchors = parsed[page].anchors
+        for html_dir, other in built.items():
+            path = _built_page(html_dir, page)
+            if path is None:
+                print(f"{page}: no built page in {other} (not filtered by it)")
+                continue
+            if path != html_dir / f"{page}.html":
+                moved = path.relative_to(html_dir).as_posix()
+                print(f"{page}: moved to {moved} in {other}")
+                notes.append(f"# {page}.html is {moved} in the {other} docs.")
+            ids = html_ids(path)
+            dropped = [a for a in anchors if a not in ids]
+            if dropped:
+                print(f"{page}: not in {other}: {', '.join(dropped)}")
+            anchors = [a for a in anchors if a in ids]
+            if page in API_PAGES:
+                ours = {o.name for o in parsed[page].objects}
+                new = sorted(i for i in ids if i.startswith("asyncio.") and i not in ours)
+                if new:
+                    print(f"{page}: objects new in {other}: {', '.join(new)}")
+        rows.append(f"{page}.html")
+        rows += [f"{page}.html#{anchor}" for anchor in anchors]
+    ANCHORS_FILE.write_text("".join(_lines([*header, *notes, *rows])), encoding="utf-8")
+    if missing:
+        print(f"not in the {version} sources, not listed: {', '.join(missing)}")
+    print(f"{API_FILE.relative_to(ROOT)}: {len(api)} names")
+    print(f"{ANCHORS_FILE.relative_to(ROOT)}: {len(rows)} pages and anchors")
+
+
+def _built_page(html_dir: Path, page: str) -> Path | None:
+    """A page of a build, also where a newer version moved it (3.14 moved
+    library/stdtypes to builtins/stdtypes)."""
+    path = html_dir / f"{page}.html"
+    if path.exists():
+        return path
+    name = page.rsplit("/", 1)[-1]
+    moved = [p for p in html_dir.glob(f"*/{name}.html") if p.parent.name != "c-api"]
+    return moved[0] if len(moved) == 1 else None
+
+
+def _version(folder: Path) -> str:
+    """The docs' Python version, from a Debian package's path (.../python3.13/html)."""
+    match = re.search(r"python(3\.\d+)", str(folder))
+    return match[1] if match else str(folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("sources", type=Path, help="a version's .rst sources (3.13's)")
+    parser.add_argument(
+        "--newer-html",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="HTML-DIR",
+        help="the built HTML of a newer version: keep only the anchors it has too",
+    )
+    parser.add_argument(
+        "--compare-html",
+        type=Path,
+        metavar="HTML-DIR",
+        help="compare the ids the rules give with a build of the same sources, write nothing",
+    )
+    args = parser.parse_args(argv)
+    if args.compare_html:
+        return compare_html(args.compare_html, args.sources)
+    write_data(args.sources, args.newer_html)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
