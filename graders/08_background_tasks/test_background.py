@@ -1,5 +1,32 @@
 """Grades exercises/08_background_tasks/background.py: background tasks kept, failures logged,
-closed cleanly."""
+closed cleanly.
+
+Requirements:
+- 1: spawn starts the task at once and returns it; spawned tasks run together; len(registry)
+  counts them -> test_spawned_work_runs_concurrently
+- 1: a task whose result is dropped is kept (a strong reference) and not garbage-collected
+  -> test_spawned_task_survives_garbage_collection
+- 1: task_done removes a finished task from self._tasks -> test_finished_tasks_are_forgotten
+- 2: a failed task is logged once at ERROR with exc_info= its exception and its name
+  -> test_failures_are_logged, test_a_failure_during_close_neither_escapes_nor_stops_it
+- 2: a failure does not disturb the other tasks, and its exception is retrieved
+  -> test_failure_does_not_disturb_other_work
+- 2: a cancelled task logs nothing and its callback does not raise (task.exception() raises
+  CancelledError) -> test_cancelled_work_is_not_logged_as_failure,
+  test_close_cancels_work_past_the_grace_period
+- 3: aclose waits up to grace_period, returns as soon as the work is done, cancels nothing
+  then -> test_close_waits_for_running_work
+- 3: aclose cancels what is left, waits (unbounded) until it has ended, returns how many
+  -> test_close_cancels_work_past_the_grace_period
+- 3: a failure during the grace period is neither raised by aclose nor ends the wait for
+  the others -> test_a_failure_during_close_neither_escapes_nor_stops_it
+- 3: the registry is closed from the start of aclose: spawn raises RuntimeError during the
+  grace period -> test_spawn_during_close_is_refused
+- 3: after aclose, spawn raises RuntimeError and closes the coroutine
+  -> test_spawn_after_close_is_refused
+- checks: no task left running, no exception unretrieved, no coroutine un-awaited, loop never
+  blocked -> test_failure_does_not_disturb_other_work, test_spawned_work_runs_concurrently
+"""
 
 from __future__ import annotations
 
@@ -9,6 +36,7 @@ import inspect
 import itertools
 import logging
 import weakref
+from typing import Any
 
 import pytest
 
@@ -256,11 +284,14 @@ async def test_close_waits_for_running_work() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_close_cancels_work_past_the_grace_period() -> None:
-    """aclose cancels what is still running after the grace period and waits for its cleanup."""
-    registry = background.TaskRegistry(logger=CapturedLog().logger)
+    """aclose cancels what is still running after the grace period and waits for its cleanup,
+    however long that cleanup takes."""
+    log = CapturedLog()
+    registry = background.TaskRegistry(logger=log.logger)
     mailer = Mailer()
     registry.spawn(mailer.send_slowly("ada@example.com", seconds=1.0))
-    registry.spawn(mailer.send_slowly("big-report@example.com", seconds=60.0, cleanup=0.5))
+    # Its cleanup (3 s) outlasts the grace period (2 s): a second, bounded wait is not enough.
+    registry.spawn(mailer.send_slowly("big-report@example.com", seconds=60.0, cleanup=3.0))
     loop = asyncio.get_running_loop()
     started = loop.time()
     cancelled = await within(20, registry.aclose(2.0), what="registry.aclose(2.0)")
@@ -270,13 +301,91 @@ async def test_close_cancels_work_past_the_grace_period() -> None:
     )
     assert "big-report@example.com" in mailer.cleaned_up, (
         f"registry.aclose(2.0) returned after {elapsed:g} s while the 60 s task it cancelled was "
-        "still cleaning up (its `finally` block had not finished). task.cancel() only asks a "
-        "task to stop: await the cancelled tasks (asyncio.wait or gather) before returning."
+        "still cleaning up (its `finally` block takes 3 s and had not finished). task.cancel() "
+        "only asks a task to stop: await the cancelled tasks (asyncio.wait or gather, with no "
+        "timeout) before returning."
     )
     assert cancelled == 1, f"registry.aclose(2.0) returned {cancelled!r}; expected 1 cancelled."
+    assert elapsed == pytest.approx(5.0), (
+        f"registry.aclose(2.0) took {elapsed:g} s; expected 5 s (2 s grace period, then the "
+        "cancelled task's 3 s cleanup)."
+    )
+    assert log.errors == [], (
+        f"aclose cancelled a task and the registry logged {[r.getMessage() for r in log.errors]}; "
+        "expected no error: a task cancelled at shutdown did not fail."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_a_failure_during_close_neither_escapes_nor_stops_it() -> None:
+    """A task that fails during the grace period is logged; aclose neither raises its error
+    nor stops waiting for the other tasks."""
+    log = CapturedLog()
+    registry = background.TaskRegistry(logger=log.logger)
+    mailer = Mailer(latency=1.0)
+    error = OSError("smtp.example.com hung up")
+    registry.spawn(mailer.send_broken("ada@example.com", error), name="fails-at-1s")
+    registry.spawn(mailer.send_slowly("grace@example.com", seconds=2.0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        cancelled = await within(20, registry.aclose(5.0), what="registry.aclose(5.0)")
+    except Exception as exc:
+        elapsed = loop.time() - started
+        other = "still running" if not mailer.cleaned_up else "already finished"
+        await asyncio.sleep(10)  # let the other task end, so its fate is not the verdict
+        raise AssertionError(
+            f"registry.aclose(5.0) raised {type(exc).__name__}: {exc} after {elapsed:g} s, when "
+            f"one task failed at 1 s; the other task (2 s) was {other}. A background task's "
+            "failure is task_done's to log, not aclose's to raise: asyncio.wait never raises "
+            "the tasks' errors, whereas gather raises the first one at once."
+        ) from None
+    elapsed = loop.time() - started
+    assert mailer.sent == ["grace@example.com"] and cancelled == 0, (
+        f"registry.aclose(5.0) returned {cancelled!r} after {elapsed:g} s with sent="
+        f"{mailer.sent}; expected 0 cancelled and the 2 s task sent: one task failing during "
+        "the grace period does not end it for the others."
+    )
     assert elapsed == pytest.approx(2.5), (
-        f"registry.aclose(2.0) took {elapsed:g} s; expected 2.5 s (2 s grace period, then the "
-        "cancelled task's 0.5 s cleanup)."
+        f"registry.aclose(5.0) took {elapsed:g} s; expected 2.5 s (the 2 s task and its 0.5 s "
+        "cleanup; the other failed at 1 s)."
+    )
+    assert len(log.errors) == 1 and log.errors[0].exc_info is not None, (
+        f"the task that failed during aclose gave {len(log.errors)} ERROR record(s); expected "
+        "one, with its exception, from task_done."
+    )
+    assert log.errors[0].exc_info[1] is error, (
+        f"the ERROR record carries {log.errors[0].exc_info!r}; expected the task's own OSError."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_spawn_during_close_is_refused() -> None:
+    """The registry is closed as soon as aclose starts: spawn raises during the grace period."""
+    registry = background.TaskRegistry(logger=CapturedLog().logger)
+    mailer = Mailer()
+    registry.spawn(mailer.send_slowly("big-report@example.com", seconds=60.0))
+    closing = asyncio.create_task(registry.aclose(2.0))
+    accepted: Any = None
+    try:
+        await asyncio.sleep(1)  # inside the grace period
+        late = mailer.send("late@example.com")
+        try:
+            accepted = registry.spawn(late, name="late")
+        except RuntimeError:
+            if inspect.getcoroutinestate(late) != inspect.CORO_CLOSED:
+                late.close()
+    finally:
+        await within(20, asyncio.shield(closing), what="registry.aclose(2.0)")
+        if isinstance(accepted, asyncio.Task):
+            accepted.cancel()
+            await asyncio.wait({accepted})
+    assert accepted is None, (
+        "registry.spawn(...) 1 s into registry.aclose(2.0) (during the grace period) started "
+        "the work; expected RuntimeError. Mark the registry closed first, before waiting: work "
+        "accepted during shutdown is work the shutdown never waited for."
     )
 
 
