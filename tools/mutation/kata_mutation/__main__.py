@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from katagrader.manifest import ManifestError, load_manifest, resolve_topics
+from katagrader.targets import REPO_ROOT
 
 from . import check as checking
 from .run import mutate_kata, print_report, record
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         run = mutate_kata(kata, jobs=per_kata_jobs, operators=args.operators)
         print_report(run)
         if keep:
-            print(f"recorded {record(run).relative_to(checking.REPO_ROOT)}")
+            print(f"recorded {record(run).relative_to(REPO_ROOT)}")
         return sum(o.verdict in ("survived", "crashed") for o in run.outcomes)
 
     with ThreadPoolExecutor(max_workers=side_by_side) as pool:

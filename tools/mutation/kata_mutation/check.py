@@ -19,10 +19,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import cosmic_ray.plugins
+
 from katagrader.manifest import Kata, load_manifest
-from katagrader.targets import REPO_ROOT
+from katagrader.targets import REPO_ROOT, display_path
 
 from .mutants import EquivalentsError, MutantId, generate
+from .operators import OPERATORS
 
 SCORES = REPO_ROOT / "docs" / "mutation"
 MEASUREMENTS = REPO_ROOT / "docs" / "measurements.md"
@@ -34,8 +37,9 @@ def _key(entry: dict[str, Any]) -> tuple[str, str, str, str]:
     return (entry["operator"], entry["file"], entry["before"], entry["after"])
 
 
-def check_kata(kata: Kata) -> list[str]:
-    """Problems found for one kata, each a sentence saying what to do."""
+def check_kata(kata: Kata, require_scores: bool = True) -> list[str]:
+    """Problems found for one kata, each a sentence saying what to do. Without
+    `require_scores`, a kata with no recorded scores yet is not a problem."""
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kata-mutants-") as scratch:
         try:
@@ -54,11 +58,12 @@ def check_kata(kata: Kata) -> list[str]:
     )
     equivalent_now = sum(m.is_equivalent for m in plan.mutants)
     path = SCORES / f"{kata.slug}.json"
-    rerun = f"re-run `nox -s mutate -- {kata.number:02d}` and commit {path.relative_to(REPO_ROOT)}"
+    shown = display_path(path)
+    rerun = f"re-run `nox -s mutate -- {kata.number:02d}` and commit {shown}"
     if not path.exists():
-        problems.append(
-            f"{kata.slug}: no recorded scores ({path.relative_to(REPO_ROOT)}): {rerun}."
-        )
+        if not require_scores:
+            return problems
+        problems.append(f"{kata.slug}: no recorded scores ({shown}): {rerun}.")
         return problems
     data = json.loads(path.read_text(encoding="utf-8"))
     recorded = Counter(_key(m) for m in data["mutants"])
@@ -115,8 +120,20 @@ def check_table() -> list[str]:
     return []
 
 
+def check_plugin() -> list[str]:
+    """cosmic-ray finds every asyncio operator through the package's entry point."""
+    registered = set(cosmic_ray.plugins.operator_names())
+    missing = [name for name in OPERATORS if f"asyncio/{name}" not in registered]
+    if missing:
+        return [
+            f"cosmic-ray does not see the asyncio operators {missing}: is tools/mutation "
+            "installed (`nox -s mutate` installs it), with its entry point?"
+        ]
+    return []
+
+
 def main(katas: list[Kata]) -> int:
-    problems: list[str] = []
+    problems = check_plugin()
     for kata in katas:
         if kata.supported_here:
             problems += check_kata(kata)

@@ -152,6 +152,11 @@ def _statement_expression(node: NodeOrLeaf) -> NodeOrLeaf | None:
     return parts[0]
 
 
+def _first_prefix(node: NodeOrLeaf) -> str:
+    """The whitespace and comments before a node's first token."""
+    return str(node.get_first_leaf().prefix)
+
+
 def _indent(node: NodeOrLeaf) -> str:
     return " " * node.start_pos[1]
 
@@ -414,7 +419,9 @@ def _try_without(try_stmt: NodeOrLeaf, dropped: int) -> NodeOrLeaf | None:
     kinds = [kind for kind, _ in kept]
     if "except" in kinds:
         code = "".join(_clause_code(children) for _, children in kept)
-        return _parsed(try_stmt.get_first_leaf().prefix + code.removeprefix(kept[0][1][0].prefix))
+        return _parsed(
+            try_stmt.get_first_leaf().prefix + code.removeprefix(_first_prefix(kept[0][1][0]))
+        )
     indent = _indent(try_stmt)
     bodies = [_body(children[-1]) for kind, children in kept if kind in ("try", "else")]
     if any(body is None for body in bodies):
@@ -424,7 +431,9 @@ def _try_without(try_stmt: NodeOrLeaf, dropped: int) -> NodeOrLeaf | None:
         else_code = "".join(_reindented(b, indent + " " * 4) for b in bodies[1:] if b)
         final = _clause_code(next(children for kind, children in kept if kind == "finally"))
         code = try_code + else_code + final
-        return _parsed(try_stmt.get_first_leaf().prefix + code.removeprefix(kept[0][1][0].prefix))
+        return _parsed(
+            try_stmt.get_first_leaf().prefix + code.removeprefix(_first_prefix(kept[0][1][0]))
+        )
     return _replace_statement(try_stmt, "".join(_reindented(b, indent) for b in bodies if b))
 
 
@@ -810,7 +819,8 @@ class CallSoonThreadsafeToCallSoon(_Base):
                 yield _span(node)
 
     def mutate(self, node: NodeOrLeaf, index: int) -> NodeOrLeaf | None:
-        node.value = "call_soon"  # type: ignore[union-attr]
+        assert isinstance(node, Leaf)
+        node.value = "call_soon"
         return node
 
     @classmethod
@@ -860,7 +870,8 @@ class ReturnBeforeCleanup(_Base):
         statements = _children(node)
         moved = statements[ret]
         order = [*statements[:first], moved, *statements[first:ret], *statements[ret + 1 :]]
-        node.children = order  # type: ignore[union-attr]
+        assert isinstance(node, BaseNode)
+        node.children = order
         return node
 
     @classmethod
@@ -884,15 +895,16 @@ _BOUNDARY = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 class ComparisonBoundary(_Base):
     """A comparison's boundary shifted: `<` <-> `<=`, `>` <-> `>=` (an off-by-one on a
     limit, a deadline, a count). The same mutants of cosmic-ray's ReplaceComparisonOperator
-    are excluded in favour of these (see kata_mutation.config)."""
+    are excluded in favour of these (see kata_mutation.mutants)."""
 
     def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
-        if node.type == "operator" and node.value in _BOUNDARY:  # type: ignore[union-attr]
+        if isinstance(node, Leaf) and node.type == "operator" and node.value in _BOUNDARY:
             if node.parent is not None and node.parent.type == "comparison":
                 yield _span(node)
 
     def mutate(self, node: NodeOrLeaf, index: int) -> NodeOrLeaf | None:
-        node.value = _BOUNDARY[node.value]  # type: ignore[union-attr]
+        assert isinstance(node, Leaf)
+        node.value = _BOUNDARY[node.value]
         return node
 
     @classmethod

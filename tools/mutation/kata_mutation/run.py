@@ -9,6 +9,7 @@ after each mutant. The session (`session.sqlite`) stays there for `cr-report` / 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -147,7 +148,27 @@ def _result_of(mutant: Mutant, result: Any) -> Outcome:
     )
 
 
+@contextlib.contextmanager
+def _exclusive(kata: Kata) -> Iterator[None]:
+    """One run per kata at a time: a second would delete the first one's scratch copy."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    with (SCRATCH / f"{kata.slug}.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"{kata.slug}: another `nox -s mutate` run of this kata is in progress; "
+                "wait for it to finish."
+            ) from None
+        yield
+
+
 def mutate_kata(kata: Kata, *, jobs: int = 1, operators: str = "all", echo: Any = print) -> KataRun:
+    with _exclusive(kata):
+        return _mutate_kata(kata, jobs=jobs, operators=operators, echo=echo)
+
+
+def _mutate_kata(kata: Kata, *, jobs: int, operators: str, echo: Any) -> KataRun:
     started = time.monotonic()
     scratch = SCRATCH / kata.slug
     shutil.rmtree(scratch, ignore_errors=True)
@@ -157,6 +178,8 @@ def mutate_kata(kata: Kata, *, jobs: int = 1, operators: str = "all", echo: Any 
     session = scratch / "session.sqlite"
     with use_db(str(session)) as database:
         plan = plan_session(kata, workers[0] / "tree", database, operators=operators)
+    for broken in plan.broken:
+        echo(f"  note: an operator failed to apply, no mutant: {broken}")
     if plan.unmatched:
         for entry in plan.unmatched:
             echo(f"  warning: {entry.where} matches no mutant of this run (stale?)")
