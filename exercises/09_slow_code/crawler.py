@@ -153,7 +153,8 @@ async def crawl(make_client: Callable[[], httpx.AsyncClient], sitemap_url: str) 
         `{product url: page title}`, in sitemap order.
 
     Raises:
-        httpx.HTTPStatusError: a page could not be fetched.
+        httpx.HTTPStatusError: a page could not be fetched (inside an ExceptionGroup when
+            a TaskGroup runs the fetches); the other fetches are stopped first.
 
     Example:
         >>> shop = FakeShop(products=2, latency=0, handshake=0)

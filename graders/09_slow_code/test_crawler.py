@@ -1,5 +1,31 @@
 """Grades exercises/09_slow_code/crawler.py: one client, concurrent pages, no blocking,
-and reading a profile."""
+and reading a profile.
+
+Requirements:
+- 1: fetch_text returns response.text after one request -> test_fetch_text_returns_the_page_body
+- 1: any other error status raises HTTPStatusError after one request (404, 500 counted)
+  -> test_http_errors_are_raised_at_once
+- 1: a 429 is retried Retry-After seconds of loop time later, without blocking the loop
+  -> test_rate_limited_request_waits_retry_after
+- 1: at most MAX_ATTEMPTS requests; the last 429 is raised at once
+  -> test_rate_limit_gives_up_after_three_attempts
+- 2: every title, in sitemap order, a rate-limited page retried -> test_crawl_returns_every_title
+- 2: make_client() called once and that client closed -> test_crawl_shares_one_client
+- 2: the product pages fetched concurrently, in 0.6 s of loop time
+  -> test_product_pages_are_fetched_concurrently, test_crawl_takes_two_round_trips
+- 2: a failing page is raised with the client closed and nothing left running
+  -> test_a_failing_page_stops_the_crawl
+- 3: profile_call runs func under cProfile.Profile(timer) and returns its pstats.Stats
+  -> test_profile_records_calls_and_times
+- 4: the largest cumulative (not own) time wins -> test_bottleneck_is_largest_cumulative_time
+- 4: entries sharing a name add up -> test_same_named_functions_add_up
+- 4: built-ins by their profile name; a name never called counts 0
+  -> test_builtins_are_named_as_in_the_profile, test_a_tie_goes_to_the_first_candidate
+- 4: ties go to the first candidate -> test_a_tie_goes_to_the_first_candidate
+- 4: no candidates raises ValueError -> test_no_candidates_is_an_error
+- checks: the loop never blocked, no task or client left running
+  -> test_crawl_returns_every_title, test_a_failing_page_stops_the_crawl
+"""
 
 from __future__ import annotations
 
@@ -11,7 +37,7 @@ from collections.abc import Callable, Iterable
 import httpx
 import pytest
 
-from katagrader import InFlight, learner_module, within
+from katagrader import InFlight, learner_module, leaves, outcome, within
 
 crawler = learner_module("crawler")
 
@@ -44,6 +70,7 @@ class ProbedShop:
         products: int = 8,
         rate_limited: dict[str, int] | None = None,
         retry_after: int = 1,
+        statuses: dict[str, int] | None = None,
     ) -> None:
         self.urls = [f"{SHOP}/products/{n}" for n in range(1, products + 1)]
         self.pages = {
@@ -53,6 +80,7 @@ class ProbedShop:
         self.pages["/sitemap.txt"] = "\n".join(self.urls) + "\n"
         self.rate_limited = dict(rate_limited or {})
         self.retry_after = retry_after
+        self.statuses = dict(statuses or {})  # paths that always answer this error status
         self.clients_made = 0
         self.clients_closed = 0
         self.connections_opened = 0
@@ -82,6 +110,8 @@ class ProbedShop:
             if self.rate_limited.get(path, 0) > 0:
                 self.rate_limited[path] -= 1
                 return httpx.Response(429, headers={"Retry-After": str(self.retry_after)})
+            if path in self.statuses:
+                return httpx.Response(self.statuses[path], content=b"server error")
             if path not in self.pages:
                 return httpx.Response(404, content=b"not found")
             return httpx.Response(
@@ -120,21 +150,30 @@ async def test_fetch_text_returns_the_page_body() -> None:
 
 @pytest.mark.task(1)
 @pytest.mark.looptime
-async def test_http_errors_are_raised() -> None:
-    """fetch_text raises httpx.HTTPStatusError for a 404 instead of returning the error page."""
-    shop = ProbedShop()
-    async with shop.make_client() as client:
-        try:
-            text = await within(
-                5, crawler.fetch_text(client, f"{SHOP}/nope"), what="fetch_text(client, '/nope')"
-            )
-        except httpx.HTTPStatusError as exc:
-            assert exc.response.status_code == 404, f"raised for {exc.response.status_code}."
-            return
-    raise AssertionError(
-        f"fetch_text(client, '{SHOP}/nope') returned {text!r} for a 404; expected "
-        "httpx.HTTPStatusError (response.raise_for_status())."
-    )
+async def test_http_errors_are_raised_at_once() -> None:
+    """fetch_text raises httpx.HTTPStatusError for a 404 or a 500 after one request: only a
+    429 is retried."""
+    for path, status in (("/nope", 404), ("/products/2", 500)):
+        shop = ProbedShop(statuses={"/products/2": 500})
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with shop.make_client() as client:
+            what = f"fetch_text(client, {path!r})"
+            text, error = await outcome(30, crawler.fetch_text(client, SHOP + path), what)
+        tries = len(shop.times_of(path))
+        elapsed = loop.time() - started
+        assert isinstance(error, httpx.HTTPStatusError), (
+            f"{what} answered {status} "
+            + (f"raised {error!r}" if error else f"returned {text!r}")
+            + "; expected httpx.HTTPStatusError (response.raise_for_status())."
+        )
+        assert error.response.status_code == status, f"raised for {error.response.status_code}."
+        assert tries == 1, (
+            f"{what} answered {status} sent {tries} requests over {elapsed:g} s before raising; "
+            f"expected 1: only a 429 (Too Many Requests) is worth retrying. A {status} will "
+            "not change on a retry; retrying it costs the shop requests and the crawl time. "
+            "Raise at once for any other error status (response.raise_for_status())."
+        )
 
 
 @pytest.mark.task(1)
@@ -226,6 +265,34 @@ async def test_crawl_shares_one_client() -> None:
     assert shop.clients_closed == 1, (
         f"the client was closed {shop.clients_closed} times; expected once, at the end "
         "(use `async with make_client() as client:`)."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_a_failing_page_stops_the_crawl() -> None:
+    """A product page that cannot be fetched makes crawl raise its HTTPStatusError (bare or in
+    an ExceptionGroup), with the client closed and no other request left running."""
+    shop = ProbedShop(products=8, rate_limited={"/products/5": 1}, statuses={"/products/2": 500})
+    what = "crawl(make_client, url) with /products/2 answering 500"
+    # within() also checks, the instant crawl() returns, that no task it started still runs.
+    titles, error = await outcome(20, crawler.crawl(shop.make_client, f"{SHOP}/sitemap.txt"), what)
+    assert error is not None, (
+        f"{what} returned {titles!r}; expected it to raise the page's httpx.HTTPStatusError."
+    )
+    found = leaves(error)
+    assert all(isinstance(e, httpx.HTTPStatusError) for e in found), (
+        f"{what} raised {error!r}; expected httpx.HTTPStatusError (alone, or the only kind in "
+        "a TaskGroup's ExceptionGroup)."
+    )
+    assert shop.clients_closed == shop.clients_made == 1, (
+        f"after {what} raised, {shop.clients_closed} of {shop.clients_made} client(s) were "
+        "closed; expected the one client closed on the error path too (`async with`)."
+    )
+    assert shop.in_flight.current == 0, (
+        f"{what} raised while {shop.in_flight.current} request(s) were still in flight on the "
+        "client it had just closed; expected none: when one page fails, stop the others (a "
+        "TaskGroup cancels them and waits; a bare gather leaves them running)."
     )
 
 
@@ -404,6 +471,28 @@ def test_builtins_are_named_as_in_the_profile() -> None:
         f"find_bottleneck(stats, ['_parse', {name!r}, 'never_called']) returned {got!r}; "
         f"expected {name!r} (5 s cumulative). Compare each candidate with the third element of "
         "the stats.stats keys (file, line, function name); a name never called counts as 0 s."
+    )
+
+
+@pytest.mark.task(4)
+def test_a_tie_goes_to_the_first_candidate() -> None:
+    """Candidates with the same cumulative time: the first one listed wins."""
+    clock = FakeClock()
+
+    def workload() -> None:
+        _lonely(clock)  # _lonely: 4 s
+        for _ in range(4):
+            _parse(clock)  # _parse: 4 s in all; "never_called" and "also_never": 0 s each
+
+    stats = _profile(workload, clock)
+    orders = (["_parse", "_lonely"], ["_lonely", "_parse"], ["never_called", "also_never"])
+    got = [_bottleneck(stats, candidates) for candidates in orders]
+    assert got == ["_parse", "_lonely", "never_called"], (
+        f"find_bottleneck gave {got} for the candidates {list(orders)}; expected ['_parse', "
+        "'_lonely', 'never_called']: _parse and _lonely took 4 s each and two names never "
+        "called 0 s each, so each time the first one listed wins. max(candidates, key=...) "
+        "keeps the first of equal maxima; a `>=` comparison, or sorting and taking the last, "
+        "keeps the last."
     )
 
 

@@ -161,7 +161,8 @@ async def crawl(make_client: Callable[[], httpx.AsyncClient], sitemap_url: str) 
         `{product url: page title}`, in sitemap order.
 
     Raises:
-        httpx.HTTPStatusError: a page could not be fetched.
+        httpx.HTTPStatusError: a page could not be fetched (inside an ExceptionGroup when
+            a TaskGroup runs the fetches); the other fetches are stopped first.
 
     Example:
         >>> shop = FakeShop(products=2, latency=0, handshake=0)
@@ -174,9 +175,13 @@ async def crawl(make_client: Callable[[], httpx.AsyncClient], sitemap_url: str) 
     async with make_client() as client:
         urls = parse_sitemap(await fetch_text(client, sitemap_url))
         # All product pages in flight together: the crawl takes about as long as the
-        # slowest page, not the sum. gather keeps the results in sitemap order.
-        pages = await asyncio.gather(*(fetch_text(client, url) for url in urls))
-    return {url: parse_title(html) for url, html in zip(urls, pages, strict=True)}
+        # slowest page, not the sum. A TaskGroup rather than a bare gather: if one page
+        # fails, it cancels the other fetches and waits for them, so nothing is still
+        # using the client when `async with` closes it. (gather would raise at once and
+        # leave them running.) The tasks, in sitemap order, keep the results in order.
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(fetch_text(client, url)) for url in urls]
+    return {url: parse_title(task.result()) for url, task in zip(urls, tasks, strict=True)}
 
 
 def profile_call(
