@@ -1,11 +1,39 @@
 """Grades exercises/14_async_iterators/sensor.py: an async iterator class and an async
 generator that poll a sensor on a fixed schedule. Every test runs on looptime's fake
-clock, so the reading times are exact."""
+clock, so the reading times are exact.
+
+Requirements:
+- 1: __aiter__ is a plain method returning the iterator itself
+  -> test_aiter_returns_the_iterator_itself
+- 1: count readings in the sensor's order; count 0 reads nothing
+  -> test_iterator_yields_count_readings, test_zero_readings_read_nothing
+- 1: the first reading at once, reading k read at start + k * interval
+  -> test_iterator_first_reading_is_immediate, test_iterator_keeps_a_fixed_rate
+- 1: start is the loop time of the first __anext__, not of construction
+  -> test_schedule_starts_at_the_first_reading
+- 1: each Reading is stamped with the loop time its read started
+  -> test_iterator_stamps_each_reading_when_its_read_started
+- 1: each reading reaches the loop body as soon as it is read (no reading ahead)
+  -> test_iterator_hands_over_each_reading_as_it_is_read
+- 1: StopAsyncIteration after count readings, on every later call too
+  -> test_exhausted_iterator_raises_stop_async_iteration
+- 2: every async for over a SensorPoll gets a new PollIterator, with its own schedule
+  -> test_sensor_poll_is_reiterable
+- 3: poll yields count readings in order; count 0 reads nothing
+  -> test_generator_yields_count_readings
+- 3: the same schedule and stamps as the class, first reading at once
+  -> test_generator_first_reading_is_immediate, test_generator_matches_the_iterator
+- 3: each reading is yielded as soon as it is read, not collected first
+  -> test_generator_yields_each_reading_as_it_is_read
+- checks: no task left running, no coroutine un-awaited, the loop never blocked
+  -> test_iterator_yields_count_readings
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections.abc import AsyncIterable
 from typing import Any
 
@@ -32,15 +60,56 @@ class ProbedSensor:
         return 20.0 + 0.5 * (len(self.started) - 1)
 
 
-async def collect(readings: AsyncIterable[Any]) -> list[Any]:
-    return [reading async for reading in readings]
+class Session:
+    """What one `async for` over the learner's object saw, in seconds since the loop began."""
+
+    def __init__(self) -> None:
+        self.temps: list[float] = []
+        self.stamps: list[float] = []  # Reading.at
+        self.reads: list[float] = []  # when the sensor was asked (its read started)
+        self.arrivals: list[float] = []  # when the loop body received the reading
 
 
-async def timed(readings: AsyncIterable[Any], what: str) -> tuple[list[float], list[float]]:
-    """(temperatures, reading times relative to the start of the loop)."""
-    started = asyncio.get_running_loop().time()
-    got = await within(60, collect(readings), what=f"async for reading in {what}")
-    return [r.celsius for r in got], [round(r.at - started, 6) for r in got]
+async def session(readings: AsyncIterable[Any], sensor: ProbedSensor, what: str) -> Session:
+    """Run `async for reading in readings`, noting when each reading reaches the body."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    seen = Session()
+    first_read = len(sensor.started)
+
+    async def loop_body() -> None:
+        async for reading in readings:
+            seen.arrivals.append(round(loop.time() - started, 6))
+            seen.temps.append(reading.celsius)
+            seen.stamps.append(round(reading.at - started, 6))
+
+    await within(60, loop_body(), what=f"async for reading in {what}")
+    seen.reads = [round(t - started, 6) for t in sensor.started[first_read:]]
+    return seen
+
+
+SCHEDULE = [0.0, 1.0, 2.0, 3.0]  # when the 4 reads of a 1 s schedule start
+ARRIVALS = [t + LATENCY for t in SCHEDULE]  # when each reading can reach the loop body
+
+
+def schedule_advice(reads: list[float], what: str) -> str:
+    """What the read times say about the schedule (they identify the mistake)."""
+    if reads and reads[0] > 0:
+        return (
+            f"The first read started at {reads[0]:g} s: the first reading is taken at once; "
+            "wait before reading k >= 1 only."
+        )
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(reads)]
+    if gaps and all(g == pytest.approx(INTERVAL + LATENCY) for g in gaps):
+        return (
+            f"Each read started {INTERVAL + LATENCY:g} s after the previous one: sleeping "
+            f"`interval` after each read adds the sensor's {LATENCY} s latency every time. "
+            "Sleep until `start + k * interval` on the loop's clock instead."
+        )
+    return (
+        f"Reading k must start at start + k * interval (start: the loop time of the first "
+        f"__anext__); {what} started its reads {gaps} s apart."
+    )
 
 
 @pytest.mark.task(1)
@@ -67,9 +136,9 @@ async def test_aiter_returns_the_iterator_itself() -> None:
 async def test_iterator_yields_count_readings() -> None:
     """`async for` over a PollIterator gives `count` readings, in the sensor's order."""
     sensor = ProbedSensor()
-    temps, _ = await timed(sensor_module.PollIterator(sensor, INTERVAL, 4), "PollIterator(count=4)")
-    assert temps == [20.0, 20.5, 21.0, 21.5], (
-        f"`async for` over PollIterator(sensor, 1.0, 4) gave the temperatures {temps}; "
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 4), sensor, "PollIterator")
+    assert seen.temps == [20.0, 20.5, 21.0, 21.5], (
+        f"`async for` over PollIterator(sensor, 1.0, 4) gave the temperatures {seen.temps}; "
         "expected [20.0, 20.5, 21.0, 21.5]: one read per reading, then StopAsyncIteration."
     )
     assert len(sensor.started) == 4, f"the sensor was read {len(sensor.started)} times; expected 4."
@@ -80,9 +149,9 @@ async def test_iterator_yields_count_readings() -> None:
 async def test_iterator_first_reading_is_immediate() -> None:
     """The first reading is taken as soon as it is asked for, with no wait."""
     sensor = ProbedSensor()
-    _, times = await timed(sensor_module.PollIterator(sensor, INTERVAL, 2), "PollIterator(count=2)")
-    assert times[:1] == [0.0], (
-        f"the first reading of PollIterator(sensor, 1.0, 2) was taken at {times[:1]} s after "
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 2), sensor, "PollIterator")
+    assert seen.reads[:1] == [0.0], (
+        f"the first read of PollIterator(sensor, 1.0, 2) started at {seen.reads[:1]} s after "
         "the loop started; expected [0.0]. Wait before reading k >= 1 only: sleeping before "
         "the first reading delays everything by one interval."
     )
@@ -91,13 +160,61 @@ async def test_iterator_first_reading_is_immediate() -> None:
 @pytest.mark.task(1)
 @pytest.mark.looptime
 async def test_iterator_keeps_a_fixed_rate() -> None:
-    """Reading k is taken at start + k * interval, whatever the sensor's latency."""
+    """Reading k is read at start + k * interval, whatever the sensor's latency."""
     sensor = ProbedSensor(latency=LATENCY)
-    _, times = await timed(sensor_module.PollIterator(sensor, INTERVAL, 4), "PollIterator(count=4)")
-    assert times == pytest.approx([0.0, 1.0, 2.0, 3.0]), (
-        f"with a sensor taking {LATENCY} s per read, PollIterator(sensor, 1.0, 4) read at "
-        f"{times} s; expected [0, 1, 2, 3]. Sleeping `interval` after each read adds the "
-        "latency every time; sleep until `start + k * interval` on the loop's clock instead."
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 4), sensor, "PollIterator")
+    assert seen.reads == pytest.approx(SCHEDULE), (
+        f"with a sensor taking {LATENCY} s per read, PollIterator(sensor, 1.0, 4) started its "
+        f"reads at {seen.reads} s; expected {SCHEDULE}. "
+        + schedule_advice(seen.reads, "PollIterator")
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_iterator_stamps_each_reading_when_its_read_started() -> None:
+    """Each Reading.at is the loop time at which its read started."""
+    sensor = ProbedSensor(latency=LATENCY)
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 4), sensor, "PollIterator")
+    assert seen.stamps == pytest.approx(seen.reads), (
+        f"PollIterator(sensor, 1.0, 4) started its reads at {seen.reads} s and stamped the "
+        f"readings at={seen.stamps} s; expected the same times. "
+        + (
+            f"Each stamp is {LATENCY} s (the read's latency) late: it was taken after "
+            "`await sensor.read()` returned. Read `loop.time()` just before the read."
+            if seen.stamps == pytest.approx([t + LATENCY for t in seen.reads])
+            else "Stamp each Reading with `loop.time()` read just before `await sensor.read()`."
+        )
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_iterator_hands_over_each_reading_as_it_is_read() -> None:
+    """Each reading reaches the loop body as soon as it has been read, not later."""
+    sensor = ProbedSensor(latency=LATENCY)
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 4), sensor, "PollIterator")
+    assert seen.arrivals == pytest.approx([t + LATENCY for t in seen.reads]), (
+        f"PollIterator(sensor, 1.0, 4) read at {seen.reads} s, and the loop body received "
+        f"the readings at {seen.arrivals} s; expected each as soon as its read returned "
+        f"({LATENCY} s after it started). The controller acts on each reading as it arrives: "
+        "__anext__ takes one reading and returns it, never reading ahead."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_schedule_starts_at_the_first_reading() -> None:
+    """The schedule starts when the first reading is asked for, not when the iterator is made."""
+    sensor = ProbedSensor(latency=LATENCY)
+    it = sensor_module.PollIterator(sensor, INTERVAL, 3)
+    await asyncio.sleep(2.5)  # made now, looped over later
+    seen = await session(it, sensor, "PollIterator made 2.5 s earlier")
+    assert seen.reads == pytest.approx(SCHEDULE[:3]), (
+        f"a PollIterator(sensor, 1.0, 3) made 2.5 s before its `async for` started its reads "
+        f"at {seen.reads} s after the loop began; expected {SCHEDULE[:3]}. `start` is the loop "
+        "time of the first __anext__ (set it there, when it is still None), not of __init__: "
+        "a schedule that started at construction finds its first readings overdue."
     )
 
 
@@ -133,9 +250,9 @@ async def test_exhausted_iterator_raises_stop_async_iteration() -> None:
 async def test_zero_readings_read_nothing() -> None:
     """A PollIterator of count 0 ends at once without reading the sensor."""
     sensor = ProbedSensor()
-    temps, _ = await timed(sensor_module.PollIterator(sensor, INTERVAL, 0), "PollIterator(count=0)")
-    assert temps == [] and sensor.started == [], (
-        f"PollIterator(sensor, 1.0, 0) gave {temps} and read the sensor "
+    seen = await session(sensor_module.PollIterator(sensor, INTERVAL, 0), sensor, "PollIterator")
+    assert seen.temps == [] and sensor.started == [], (
+        f"PollIterator(sensor, 1.0, 0) gave {seen.temps} and read the sensor "
         f"{len(sensor.started)} times; expected no reading at all."
     )
 
@@ -146,16 +263,17 @@ async def test_sensor_poll_is_reiterable() -> None:
     """Each `async for` over a SensorPoll is a new session with its own schedule."""
     sensor = ProbedSensor()
     plan = sensor_module.SensorPoll(sensor, INTERVAL, 3)
-    first_temps, _ = await timed(plan, "SensorPoll(count=3), first loop")
+    first = await session(plan, sensor, "SensorPoll(count=3), first loop")
     await asyncio.sleep(0.4)
-    second_temps, second_times = await timed(plan, "the same SensorPoll, second loop")
-    assert len(first_temps) == 3 and len(second_temps) == 3, (
-        f"two `async for` loops over the same SensorPoll(sensor, 1.0, 3) gave {len(first_temps)} "
-        f"and {len(second_temps)} readings; expected 3 each. A SensorPoll is a plan, like a "
-        "list: __aiter__ returns a new PollIterator each time, so the count starts over."
+    second = await session(plan, sensor, "the same SensorPoll, second loop")
+    assert len(first.temps) == 3 and len(second.temps) == 3, (
+        f"two `async for` loops over the same SensorPoll(sensor, 1.0, 3) gave "
+        f"{len(first.temps)} and {len(second.temps)} readings; expected 3 each. A SensorPoll "
+        "is a plan, like a list: __aiter__ returns a new PollIterator each time, so the count "
+        "starts over."
     )
-    assert second_times == pytest.approx([0.0, 1.0, 2.0]), (
-        f"the second loop over the SensorPoll read at {second_times} s after it started; "
+    assert second.reads == pytest.approx([0.0, 1.0, 2.0]), (
+        f"the second loop over the SensorPoll read at {second.reads} s after it started; "
         "expected [0, 1, 2]: a new session starts its schedule when its first reading is "
         "asked for."
     )
@@ -167,11 +285,18 @@ async def test_sensor_poll_is_reiterable() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_generator_yields_count_readings() -> None:
-    """`async for` over poll(...) gives `count` readings, in the sensor's order."""
+    """`async for` over poll(...) gives `count` readings, in the sensor's order; 0 reads nothing."""
     sensor = ProbedSensor()
-    temps, _ = await timed(sensor_module.poll(sensor, INTERVAL, 4), "poll(sensor, 1.0, 4)")
-    assert temps == [20.0, 20.5, 21.0, 21.5], (
-        f"`async for` over poll(sensor, 1.0, 4) gave {temps}; expected [20.0, 20.5, 21.0, 21.5]."
+    seen = await session(sensor_module.poll(sensor, INTERVAL, 4), sensor, "poll(sensor, 1.0, 4)")
+    assert seen.temps == [20.0, 20.5, 21.0, 21.5], (
+        f"`async for` over poll(sensor, 1.0, 4) gave {seen.temps}; expected "
+        "[20.0, 20.5, 21.0, 21.5]."
+    )
+    idle = ProbedSensor()
+    none = await session(sensor_module.poll(idle, INTERVAL, 0), idle, "poll(sensor, 1.0, 0)")
+    assert none.temps == [] and idle.started == [], (
+        f"poll(sensor, 1.0, 0) gave {none.temps} and read the sensor {len(idle.started)} "
+        "times; expected no reading at all."
     )
 
 
@@ -179,9 +304,10 @@ async def test_generator_yields_count_readings() -> None:
 @pytest.mark.looptime
 async def test_generator_first_reading_is_immediate() -> None:
     """The generator takes its first reading at once, with no wait."""
-    _, times = await timed(sensor_module.poll(ProbedSensor(), INTERVAL, 2), "poll(sensor, 1.0, 2)")
-    assert times[:1] == [0.0], (
-        f"the first reading of poll(sensor, 1.0, 2) was taken at {times[:1]} s; expected "
+    sensor = ProbedSensor()
+    seen = await session(sensor_module.poll(sensor, INTERVAL, 2), sensor, "poll(sensor, 1.0, 2)")
+    assert seen.reads[:1] == [0.0], (
+        f"the first read of poll(sensor, 1.0, 2) started at {seen.reads[:1]} s; expected "
         "[0.0]. Sleep before readings 1, 2, ... only, not before the first."
     )
 
@@ -189,16 +315,36 @@ async def test_generator_first_reading_is_immediate() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_generator_matches_the_iterator() -> None:
-    """poll(...) gives the same readings at the same times as PollIterator."""
-    from_class = await timed(
-        sensor_module.PollIterator(ProbedSensor(), INTERVAL, 4), "PollIterator(count=4)"
+    """poll(...) reads at the same times as PollIterator, stamps and hands over each reading
+    the same way."""
+    a, b = ProbedSensor(), ProbedSensor()
+    from_class = await session(sensor_module.PollIterator(a, INTERVAL, 4), a, "PollIterator")
+    from_generator = await session(sensor_module.poll(b, INTERVAL, 4), b, "poll(sensor, 1.0, 4)")
+    assert from_generator.reads == pytest.approx(SCHEDULE), (
+        f"poll(sensor, 1.0, 4) with a {LATENCY} s sensor started its reads at "
+        f"{from_generator.reads} s; expected {SCHEDULE}. "
+        + schedule_advice(from_generator.reads, "poll(...)")
     )
-    from_generator = await timed(sensor_module.poll(ProbedSensor(), INTERVAL, 4), "poll(count=4)")
-    assert from_generator[1] == pytest.approx([0.0, 1.0, 2.0, 3.0]), (
-        f"poll(sensor, 1.0, 4) with a {LATENCY} s sensor read at {from_generator[1]} s; "
-        "expected [0, 1, 2, 3], a fixed rate that the sensor's latency does not push back."
+    assert from_generator.stamps == pytest.approx(from_generator.reads), (
+        f"poll(sensor, 1.0, 4) read at {from_generator.reads} s and stamped the readings "
+        f"at={from_generator.stamps} s; expected the same times: stamp `loop.time()` just "
+        "before `await sensor.read()`."
     )
-    assert from_generator == from_class, (
-        f"poll(...) gave (temperatures, times) {from_generator}, PollIterator gave "
-        f"{from_class}; the generator must do the same job on the same schedule."
+    assert from_generator.temps == from_class.temps, (
+        f"poll(...) gave {from_generator.temps}, PollIterator gave {from_class.temps}."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_generator_yields_each_reading_as_it_is_read() -> None:
+    """Each reading reaches the loop body as soon as it has been read: the generator does not
+    collect the readings first."""
+    sensor = ProbedSensor(latency=LATENCY)
+    seen = await session(sensor_module.poll(sensor, INTERVAL, 4), sensor, "poll(sensor, 1.0, 4)")
+    assert seen.arrivals == pytest.approx([t + LATENCY for t in seen.reads]), (
+        f"poll(sensor, 1.0, 4) read at {seen.reads} s, and the loop body received the "
+        f"readings at {seen.arrivals} s; expected each as soon as its read returned. "
+        "`yield` each reading as soon as you have it: a generator that collects them all "
+        "and then yields makes the controller wait for the whole session."
     )
