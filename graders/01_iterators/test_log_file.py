@@ -1,4 +1,21 @@
-"""Grades exercises/01_iterators/log_file.py: the iteration protocol, exactly."""
+"""Grades exercises/01_iterators/log_file.py: the iteration protocol, exactly.
+
+Requirements:
+- 1: a cursor yields the parsed entries in order, skipping blank, comment and garbled lines ->
+  test_cursor_yields_entries_in_order
+- 1: the cursor is its own iterator (a loop continues where it stands) -> test_cursor_is_its_own_iterator
+- 1: the source is opened at the first next(), not before -> test_cursor_opens_the_source_at_the_first_next
+- 1: each next() reads only the lines it needs -> test_cursor_reads_one_line_at_a_time
+- 1: at the end the reader is closed -> test_cursor_closes_the_reader_at_the_end
+- 1: after the end StopIteration every time, no reopening -> test_exhausted_cursor_stays_exhausted
+- 2: iter(log) is a new iterator each call, never the file -> test_log_file_hands_out_a_new_cursor_each_time
+- 2: the file can be read any number of times -> test_log_file_can_be_read_twice
+- 2: loops at once (cursors, nested loops) do not disturb each other -> test_cursors_advance_independently
+- 2: a loop over the file reads lazily -> test_log_file_reads_lazily
+- 3: the view keeps the entries at or above its level, in LEVELS order -> test_view_keeps_entries_at_or_above_its_level
+- 3: the view is re-iterable -> test_view_can_be_read_twice
+- 3: the view is lazy -> test_view_reads_lazily
+"""
 
 from __future__ import annotations
 
@@ -83,6 +100,12 @@ class ProbedReader:
             raise StopIteration
         return line
 
+    def __enter__(self) -> ProbedReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True
@@ -145,10 +168,15 @@ def test_cursor_yields_entries_in_order() -> None:
             f"next(cursor) kept returning entries past the end of a {len(SAMPLE_FIELDS)}-entry "
             f"log (the latest: {entry!r}); at the end __next__ must raise StopIteration."
         )
+    why = (
+        " Some of them are None: skip the lines parse_line() returns None for (blank, "
+        "comment, garbled)."
+        if None in got
+        else ""
+    )
     assert got == expected_entries(), (
         f"calling next() on LogCursor(source) until StopIteration gave {got!r}; expected "
-        f"{expected_entries()!r}. Skip the lines parse_line() returns None for (blank, comment, "
-        "garbled) and return the others in order."
+        f"{expected_entries()!r}, the parsable lines in order.{why}"
     )
 
 
@@ -179,10 +207,14 @@ def test_exhausted_cursor_stays_exhausted() -> None:
     list(cursor)
     for attempt in range(1, 4):
         result = next_or_stopped(cursor)
+        reopened = (
+            f" The source was opened {source.opened} times: the cursor started over."
+            if source.opened > 1
+            else ""
+        )
         assert result is STOPPED, (
             f"after the cursor reached the end, next() call #{attempt} returned {result!r} "
-            "instead of raising StopIteration. An exhausted iterator stays exhausted: "
-            "remember that the cursor finished (a flag), and do not reopen the source."
+            "instead of raising StopIteration. An exhausted iterator stays exhausted." + reopened
         )
     again = list(cursor)
     assert again == [], f"list(cursor) on a finished cursor gave {again!r}; expected []."
@@ -199,11 +231,35 @@ def test_cursor_reads_one_line_at_a_time() -> None:
     cursor = log_file.LogCursor(source)
     for wanted in (1, 2, 3):
         take(cursor, f"next(cursor) call #{wanted}")
+        everything = (
+            " That is the whole log: reading every line first holds the whole file in memory."
+            if source.lines_pulled >= source.size
+            else ""
+        )
         assert source.lines_pulled == wanted, (
             f"after {wanted} call(s) of next() on a cursor over a {source.size}-line log, "
-            f"{source.lines_pulled} lines had been read; expected {wanted}. Read one line per "
-            "readline() as you need it: a list of every line is the whole file in memory."
+            f"{source.lines_pulled} lines had been read; expected {wanted}, one readline() per "
+            f"line as it is needed.{everything}"
         )
+
+
+@pytest.mark.task(1)
+def test_cursor_opens_the_source_at_the_first_next() -> None:
+    """Creating a cursor (or asking a LogFile for one) opens nothing; the first next() does."""
+    source = ProbedSource.sample()
+    cursor = log_file.LogCursor(source)
+    unused = [iter(log_file.LogFile(source)) for _ in range(3)]
+    assert source.opened == 0, (
+        f"creating a LogCursor and calling iter() on a LogFile 3 times opened the source "
+        f"{source.opened} time(s) before any next(); expected 0: the cursor opens its source "
+        "on the first next(), so a cursor nobody reads holds no open reader."
+    )
+    take(cursor, "next(cursor) on a new cursor")
+    assert source.opened == 1 and source.open_readers == 1, (
+        f"after the first next() the source had been opened {source.opened} time(s), with "
+        f"{source.open_readers} reader(s) open; expected 1 and 1."
+    )
+    del unused
 
 
 @pytest.mark.task(1)
@@ -244,10 +300,15 @@ def test_log_file_can_be_read_twice() -> None:
     """Two loops over the same LogFile each see every entry."""
     log = log_file.LogFile(ProbedSource.sample())
     first, second = list(log), list(log)
+    why = (
+        " The second loop came out empty: the file handed out a used-up iterator; __iter__ "
+        "must start a new cursor at the top."
+        if first == expected_entries() and not second
+        else ""
+    )
     assert first == expected_entries() and second == expected_entries(), (
-        f"list(log) twice gave {len(first)} then {len(second)} entries; expected "
-        f"{len(SAMPLE_FIELDS)} both times. A second loop that comes out empty means the file "
-        "handed out a used-up iterator: __iter__ must start a new cursor at the top."
+        f"list(log) twice gave {len(first)} then {len(second)} entries; expected the "
+        f"{len(SAMPLE_FIELDS)} entries both times.{why}"
     )
 
 
@@ -280,10 +341,14 @@ def test_log_file_reads_lazily() -> None:
     cursor = iter(log_file.LogFile(source))
     take(cursor, "next(iter(log))")
     take(cursor, "the second next(iter(log))")
+    everything = (
+        " That is the whole log: the loop waited for (and held) the whole file."
+        if source.lines_pulled >= source.size
+        else ""
+    )
     assert source.lines_pulled == 2, (
         f"taking 2 entries from iter(log) over a {source.size}-line log read "
-        f"{source.lines_pulled} lines; expected 2. Reading every line into a list first makes "
-        "the loop wait for (and hold) the whole file."
+        f"{source.lines_pulled} lines; expected 2.{everything}"
     )
 
 
@@ -313,10 +378,17 @@ def test_view_can_be_read_twice() -> None:
     view = log_file.LogFile(ProbedSource.sample()).at_least("ERROR")
     expected = expected_entries(("ERROR", "CRITICAL"))
     first, second = list(view), list(view)
+    # Advise the cause only when the observation identifies it: a right first pass and
+    # an empty second one is an iterator built once and used up.
+    why = (
+        " The second loop came out empty: build the filtering iterator inside __iter__, "
+        "from a new pass over self.log, not once in __init__."
+        if first == expected and not second
+        else ""
+    )
     assert first == expected and second == expected, (
-        f"list(view) twice gave {len(first)} then {len(second)} entries; expected "
-        f"{len(expected)} both times. Build the filtering iterator inside __iter__, from a new "
-        "pass over self.log, not once in __init__."
+        f"list(view) twice, for view = log.at_least('ERROR'), gave {first!r} then {second!r};"
+        f" expected {expected!r} both times.{why}"
     )
 
 
@@ -329,8 +401,13 @@ def test_view_reads_lazily() -> None:
     assert first.message == "job 50", (
         f"the first ERROR entry was {first!r}; expected the one of line 50 ('job 50')."
     )
+    everything = (
+        " That is the whole log: filter entry by entry (a generator expression or filter()),"
+        " not into a list."
+        if source.lines_pulled >= source.size
+        else ""
+    )
     assert source.lines_pulled == 50, (
         f"taking the first ERROR (line 50) from a {source.size}-line log read "
-        f"{source.lines_pulled} lines; expected 50. Filter entry by entry (a generator "
-        "expression or filter()), not into a list."
+        f"{source.lines_pulled} lines; expected 50.{everything}"
     )
