@@ -1,4 +1,18 @@
-"""Grades exercises/02_generators/pipeline.py: right counts, read lazily, in bounded memory."""
+"""Grades exercises/02_generators/pipeline.py: right counts, read lazily, in bounded memory.
+
+Requirements:
+- 1: a Request per line that parses, in order, the others skipped -> test_parse_yields_a_request_per_good_line
+- 1: a generator: nothing read when called, one line per request -> test_parse_reads_one_line_per_request
+- 2: only the requests with status >= 500 (499 and 404 dropped), in order -> test_server_errors_keeps_only_5xx
+- 2: lazily, no further than each error -> test_server_errors_reads_only_up_to_each_error
+- 3: one (minute, count) per run, the last minute included; [] for no input ->
+  test_count_per_minute_counts_each_minute
+- 3: each count yielded as soon as the next minute's first request is read ->
+  test_count_per_minute_yields_each_minute_when_it_ends
+- 4: the three stages chained give (minute, server errors) -> test_pipeline_gives_errors_per_minute
+- 4: keeps pace with a million-line log (no stage reads ahead) -> test_pipeline_keeps_pace_with_the_log
+- 4: no list anywhere: peak memory bounded -> test_pipeline_memory_stays_bounded
+"""
 
 from __future__ import annotations
 
@@ -124,9 +138,15 @@ def test_parse_yields_a_request_per_good_line() -> None:
     """parse_requests yields one Request per line that parses, in order, and skips the rest."""
     got = list(pipeline.parse_requests(SAMPLE_LINES))
     expected = [pipeline.Request(*fields) for fields in SAMPLE_REQUESTS]
+    why = (
+        " Some of them are None: skip the lines parse_request() returns None for (blank, "
+        "cut-short, garbled)."
+        if None in got
+        else ""
+    )
     assert got == expected, (
-        f"list(parse_requests(lines)) gave {got!r}; expected {expected!r}. Call parse_request() "
-        "on each line and yield the result unless it is None (blank, cut-short, garbled lines)."
+        f"list(parse_requests(lines)) gave {got!r}; expected {expected!r}, a Request per line "
+        f"that parses, in input order.{why}"
     )
 
 
@@ -186,10 +206,14 @@ def test_count_per_minute_counts_each_minute() -> None:
     requests = [request(m, 500, s) for m, n in runs for s in range(n)]
     got = list(pipeline.count_per_minute(requests))
     expected = [(f"25/Nov/2026:{m}", n) for m, n in runs]
+    why = (
+        " The last minute is missing: yield its count when the input ends (after the loop)."
+        if got == expected[:-1]
+        else ""
+    )
     assert got == expected, (
-        f"list(count_per_minute(requests)) gave {got}; expected {expected}. Every minute's "
-        "count is yielded when the next minute starts, and the last one when the input ends "
-        "(after the loop): a hand-written loop easily forgets that one."
+        f"list(count_per_minute(requests)) gave {got}; expected {expected}: every minute's "
+        f"count when the next minute starts, and the last one when the input ends.{why}"
     )
     empty = list(pipeline.count_per_minute([]))
     assert empty == [], f"count_per_minute([]) gave {empty}; expected []."
