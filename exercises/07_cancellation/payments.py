@@ -104,9 +104,9 @@ async def retry(
         >>> asyncio.run(retry(lambda: gateway.authorize("o-1", 500)))
         'auth-1'
     """
-    # TODO: call operation() in a loop; on a retry_on error pause base_delay * 2**n and try
-    # again (no pause after the last try: re-raise). Let everything else, and above all
-    # asyncio.CancelledError, go straight up.
+    # TODO: call operation() in a loop; after the n-th retry_on error (n = 1, 2...) pause
+    # base_delay * 2**(n - 1) and try again (no pause after the last try: re-raise). Let
+    # everything else, and above all asyncio.CancelledError, go straight up.
     raise NotImplementedError("retry: back off and retry transient errors (step 1)")
 
 

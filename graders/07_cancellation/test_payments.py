@@ -1,14 +1,40 @@
-"""Grades exercises/07_cancellation/payments.py: retries stop at a cancellation, commits do not."""
+"""Grades exercises/07_cancellation/payments.py: retries stop at a cancellation, commits do not.
+
+Requirements:
+- 1: a success is returned at once, no pause -> test_first_success_is_returned_at_once
+- 1: backoff base_delay * 2**(n - 1) after the n-th failure (calls at 0, 0.1, 0.3, 0.7 s) ->
+  test_transient_errors_are_retried_with_doubling_backoff
+- 1: the defaults: 4 attempts, base_delay 0.1 -> test_the_defaults_are_four_attempts_from_a_tenth_of_a_second
+- 1: after `attempts` failures the last error is raised, no pause after it ->
+  test_last_error_is_raised_after_all_attempts
+- 1: an error outside retry_on is raised at once -> test_permanent_errors_are_not_retried
+- 1: the `retry_on` types passed in decide what is retried -> test_only_the_retry_on_errors_are_retried
+- 1: a cancellation while the operation runs is never retried -> test_cancellation_is_not_retried
+- 1: a cancellation during a pause is never retried -> test_cancellation_during_the_backoff_is_not_retried
+- 2: commit_payment returns the gateway's receipt -> test_commit_returns_the_receipt
+- 2: a cancelled caller gets CancelledError at once -> test_cancelled_caller_sees_cancelled_error_at_once
+- 2: the commit still finishes after the caller is cancelled -> test_commit_completes_after_caller_is_cancelled
+- 2: its retries too (the whole retrying commit is shielded) ->
+  test_commit_retries_continue_after_caller_is_cancelled
+- 2: a commit failing after the caller left is logged -> test_a_commit_failing_after_the_caller_left_is_logged
+- 2: keep a reference to the task until it is done -> not graded: the loop's timer keeps a
+  waiting commit alive, so a missing reference cannot be observed (the README says so)
+- 3: checkout authorizes with retries, then commits (3.1 s) -> test_checkout_authorizes_then_commits
+- 3: a timeout around checkout raises TimeoutError, nothing committed -> test_timeout_around_checkout_raises
+- 3: a cancelled checkout reports cancelled() at once -> test_cancelled_checkout_reports_cancelled
+- 3: checkout commits through commit_payment (shielded) -> test_checkout_cancelled_during_the_commit_still_commits
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 
-from katagrader import learner_module, within
+from katagrader import learner_module, outcome, within
 
 payments = learner_module("payments")
 
@@ -218,15 +244,92 @@ async def test_permanent_errors_are_not_retried() -> None:
 
 @pytest.mark.task(1)
 @pytest.mark.looptime
+async def test_only_the_retry_on_errors_are_retried() -> None:
+    """`retry_on` decides what is retried: a ConnectionError is retried when named there,
+    and a TransientError is then raised at once, since it is not."""
+    operation = FlakyOperation([ConnectionResetError("reset")], result="ok")
+    what = "retry(operation, retry_on=(ConnectionError,))"
+    result, error = await outcome(
+        10, payments.retry(operation, retry_on=(ConnectionError,)), what=what
+    )
+    ended = f"returned {result!r}" if error is None else f"raised {error!r}"
+    assert error is None and result == "ok" and len(operation.calls) == 2, (
+        f"{what}, with the operation failing once with ConnectionResetError, {ended} after "
+        f"{len(operation.calls)} call(s); expected 'ok' after 2 calls: ConnectionResetError "
+        "is one of the `retry_on` types passed in."
+    )
+    transient = payments.TransientError("502")
+    operation = FlakyOperation([transient], result="ok")
+    try:
+        result = await within(10, payments.retry(operation, retry_on=(ConnectionError,)), what=what)
+    except payments.TransientError as exc:
+        assert exc is transient and len(operation.calls) == 1, (
+            f"{what} raised {exc!r} after {len(operation.calls)} call(s); expected the "
+            "TransientError after 1 call: it is not in this `retry_on`."
+        )
+        return
+    raise AssertionError(
+        f"{what}, with the operation failing once with TransientError, returned {result!r} "
+        f"after {len(operation.calls)} call(s); expected the TransientError raised at once: "
+        "it is not in this `retry_on`."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_the_defaults_are_four_attempts_from_a_tenth_of_a_second() -> None:
+    """retry(operation) with the defaults makes 4 calls, 0.1, 0.2 and 0.4 s apart."""
+    errors: list[Exception] = [payments.TransientError(f"502 #{n}") for n in range(4)]
+    operation = FlakyOperation(errors)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        result = await within(10, payments.retry(operation), what="retry(operation)")
+    except payments.TransientError:
+        result = "<raised>"
+    offsets = [round(t - started, 6) for t in operation.calls]
+    assert result == "<raised>" and offsets == pytest.approx([0.0, 0.1, 0.3, 0.7]), (
+        f"retry(operation), with the defaults and an operation that always fails, called it "
+        f"at {offsets} s and "
+        + ("raised" if result == "<raised>" else f"returned {result!r}")
+        + "; expected 4 calls at [0, 0.1, 0.3, 0.7] s (attempts=4, base_delay=0.1), then the "
+        "last TransientError."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_cancellation_during_the_backoff_is_not_retried() -> None:
+    """A retry cancelled during its pause ends at once with CancelledError, and makes no
+    further call."""
+    operation = FlakyOperation([payments.TransientError("502")], latency=0.0)
+    task, took = await cancel_midway(
+        payments.retry(operation, attempts=4, base_delay=1.0), after=0.5, what="retry(operation)"
+    )
+    ended = _outcome(task)
+    await asyncio.sleep(5)  # would it call again later?
+    assert task.cancelled() and took == pytest.approx(0.0, abs=1e-6), (
+        f"retry(operation) was cancelled 0.5 s into its 1 s pause after a failure; it {ended}"
+        f" {took:g} s later. Expected CancelledError at once: the pause is an await like any "
+        "other, and a cancellation there must end the retries."
+    )
+    assert len(operation.calls) == 1, (
+        f"retry(operation) called the operation {len(operation.calls)} times although it was "
+        "cancelled during the pause after the first call; expected 1."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
 async def test_cancellation_is_not_retried() -> None:
     """A retry cancelled while the operation runs ends at once with CancelledError, no retry."""
     operation = FlakyOperation([], latency=1.0)
     task, took = await cancel_midway(
         payments.retry(operation, attempts=4, base_delay=0.1), after=0.5, what="retry(operation)"
     )
-    outcome = _outcome(task)
+    ended = _outcome(task)
     assert task.cancelled(), (
-        f"retry(operation) was cancelled 0.5 s in, while the operation ran; it {outcome} "
+        f"retry(operation) was cancelled 0.5 s in, while the operation ran; it {ended} "
         f"after calling the operation {len(operation.calls)} time(s). Expected it to end with "
         "CancelledError at once. CancelledError is a BaseException: catch `Exception` (or the "
         "types in retry_on), never everything."
@@ -271,10 +374,10 @@ async def test_cancelled_caller_sees_cancelled_error_at_once() -> None:
     task, took = await cancel_midway(
         payments.commit_payment(gateway, "auth-o2-700"), after=0.4, what="commit_payment(...)"
     )
-    outcome = _outcome(task)
+    ended = _outcome(task)
     await asyncio.sleep(5)  # let a shielded commit finish before the test ends
     assert task.cancelled(), (
-        f"commit_payment(...) was cancelled 0.4 s into the commit and {outcome}; expected "
+        f"commit_payment(...) was cancelled 0.4 s into the commit and {ended}; expected "
         "CancelledError. asyncio.shield() protects the inner work, yet the caller's own await "
         "still raises CancelledError: do not catch it and return a result instead."
     )
@@ -312,11 +415,61 @@ async def test_commit_retries_continue_after_caller_is_cancelled() -> None:
     )
     _outcome(task)
     await asyncio.sleep(5)
+    if gateway.commits_interrupted:
+        why = (
+            f" {gateway.commits_interrupted} commit attempt(s) were interrupted by the "
+            "caller's cancellation: the commit was not shielded."
+        )
+    elif len(gateway.commit_calls) == 1:
+        why = (
+            " The failed attempt was never retried: the retries stopped with the caller. "
+            "Shield the whole retrying commit (one task running retry(...)), not each attempt."
+        )
+    else:
+        why = ""
     assert gateway.committed == ["auth-o4-300"], (
-        f"the first commit attempt failed with a TransientError after the caller was cancelled; "
-        f"the gateway then saw {len(gateway.commit_calls)} commit call(s) and committed "
-        f"{gateway.committed}. Expected a retry and the payment committed: shield the whole "
-        "retrying commit (one task running retry(...)), not each single attempt."
+        f"commit_payment(...) was cancelled 0.4 s into a commit whose first attempt fails "
+        f"(TransientError at 1 s); the gateway then saw {len(gateway.commit_calls)} commit "
+        f"call(s) and committed {gateway.committed}. Expected a retry and the payment "
+        f"committed.{why}"
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_a_commit_failing_after_the_caller_left_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A commit that still fails after its caller was cancelled is logged as an error: nobody
+    else will ever see it (shield() itself drops it)."""
+    caplog.set_level(logging.ERROR)
+    gateway = ScriptedGateway(latency=1.0, commit_failures=10)  # every attempt fails
+    task, _ = await cancel_midway(
+        payments.commit_payment(gateway, "auth-o8-100"), after=0.4, what="commit_payment(...)"
+    )
+    _outcome(task)
+    await asyncio.sleep(10)  # virtual: all 4 attempts and their pauses are over
+    logged = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR
+        and (
+            (r.exc_info is not None and isinstance(r.exc_info[1], payments.TransientError))
+            or "connection reset" in r.getMessage()
+        )
+    ]
+    attempts = len(gateway.commit_calls)
+    assert attempts == 4, (
+        f"commit_payment(...) was cancelled 0.4 s into a commit whose attempts all fail; the "
+        f"gateway saw {attempts} commit attempt(s) ({gateway.commits_interrupted} interrupted)"
+        "; expected 4: the retrying commit goes on after the caller left."
+    )
+    assert logged, (
+        "commit_payment(...) was cancelled 0.4 s into the commit; the commit then failed 4 "
+        "times with TransientError('connection reset') and no error mentioning it was logged. "
+        "Expected the final error logged (logging.getLogger(__name__).error(..., "
+        "exc_info=error), from a done callback added when the caller is cancelled): the caller "
+        "has gone and asyncio.shield() marks the inner task's error as retrieved, so it is lost."
     )
 
 
@@ -390,9 +543,9 @@ async def test_cancelled_checkout_reports_cancelled() -> None:
     task, took = await cancel_midway(
         payments.checkout(gateway, "o7", 100), after=0.5, what="checkout(gw, 'o7', 100)"
     )
-    outcome = _outcome(task)
+    ended = _outcome(task)
     assert task.cancelled(), (
-        f"checkout(...) was cancelled during authorization and {outcome}; expected the task "
+        f"checkout(...) was cancelled during authorization and {ended}; expected the task "
         "to end cancelled (task.cancelled() is True). Whoever cancelled it (a TaskGroup, a "
         "server shutting down) relies on that."
     )
@@ -400,3 +553,26 @@ async def test_cancelled_checkout_reports_cancelled() -> None:
         f"checkout(...) ended {took:g} s after it was cancelled; expected at once."
     )
     assert gateway.commit_calls == [], "checkout committed although it was cancelled before."
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_checkout_cancelled_during_the_commit_still_commits() -> None:
+    """A checkout cancelled while it commits ends cancelled at once, and the commit (through
+    commit_payment's shield) still completes."""
+    gateway = ScriptedGateway(latency=1.0)
+    task, took = await cancel_midway(
+        payments.checkout(gateway, "o9", 250), after=1.5, what="checkout(gw, 'o9', 250)"
+    )
+    ended = _outcome(task)
+    await asyncio.sleep(5)  # virtual: plenty for the commit to finish
+    assert task.cancelled() and took == pytest.approx(0.0, abs=1e-6), (
+        f"checkout(...) was cancelled 1.5 s in, during the commit, and {ended} {took:g} s "
+        "later; expected CancelledError at once."
+    )
+    assert gateway.commits_interrupted == 0 and gateway.committed == ["auth-o9-250"], (
+        f"checkout(...) was cancelled 0.5 s into its 1 s commit; the gateway then saw "
+        f"{gateway.commits_interrupted} interrupted commit(s) and committed {gateway.committed}."
+        " Expected the commit to finish anyway: checkout commits through commit_payment(), "
+        "whose shield protects the commit."
+    )
