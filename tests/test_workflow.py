@@ -19,6 +19,7 @@ import pytest
 
 from katagrader.report import SCHEMA_PATH
 from katagrader.targets import REPO_ROOT
+from katagrader.workflow import pristine_stub
 
 # Each test runs the CLI, which grades a kata in a child process.
 pytestmark = pytest.mark.timeout(150)
@@ -56,12 +57,28 @@ def target_with(tmp_path: Path, source: Path) -> Path:
     return target
 
 
-def test_hints_come_one_at_a_time_then_stop(env: dict[str, str]) -> None:
-    """Each call shows the next hint; after the last, it says so."""
+def test_hints_come_one_at_a_time_and_stay_readable(env: dict[str, str]) -> None:
+    """Each call shows the hints seen so far plus the next one; after the last, all of
+    them again and a sentence saying that was all."""
     outputs = [katagrader(env, "hint", "03").stdout for _ in range(4)]
-    assert outputs[0].startswith("Hint 1/3 for 03_coroutines")
-    assert outputs[1].startswith("Hint 2/3") and outputs[2].startswith("Hint 3/3")
-    assert "All 3 hints for 03_coroutines have been shown" in outputs[3]
+    assert outputs[0].startswith("Hint 1/3 for 03_coroutines (new):")
+    assert "Hint 2/3" not in outputs[0]
+    assert outputs[1].startswith("Hint 1/3 for 03_coroutines:")
+    assert "Hint 2/3 for 03_coroutines (new):" in outputs[1]
+    assert "Hint 1/3" in outputs[2] and "Hint 3/3 for 03_coroutines (new):" in outputs[2]
+    for number in (1, 2, 3):
+        assert f"Hint {number}/3 for 03_coroutines:" in outputs[3]
+    assert "(new)" not in outputs[3]
+    assert "That is all 3 hints for 03_coroutines" in outputs[3]
+
+
+def test_an_ambiguous_prefix_lists_only_its_matches(env: dict[str, str]) -> None:
+    """`as` matches the asgi and async katas: the error lists those and no other."""
+    result = katagrader(env, "grade", "as")
+    assert result.returncode == 2
+    listed = [line.split()[1] for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert listed and all(slug.split("_", 1)[1].startswith("as") for slug in listed), listed
+    assert "03_coroutines" not in result.stderr and "is ambiguous" in result.stderr
 
 
 def test_unknown_kata_lists_the_valid_ones(env: dict[str, str]) -> None:
@@ -76,6 +93,7 @@ def test_grade_records_progress(env: dict[str, str]) -> None:
     katagrader(env, "grade", "03")
     table = katagrader(env, "progress").stdout
     assert "03_coroutines" in table and "not started" in table
+    assert "Current kata: 03_coroutines" in table and "After it: 04_task_groups" in table
 
 
 def test_reset_backs_up_the_learners_file(env: dict[str, str], tmp_path: Path) -> None:
@@ -98,12 +116,47 @@ def test_solution_is_refused_before_a_pass(env: dict[str, str], tmp_path: Path) 
     assert "TaskGroup() as group" not in result.stdout
 
 
-def test_solution_is_shown_with_a_diff_after_a_pass(env: dict[str, str], tmp_path: Path) -> None:
-    """Once the kata passes, the solution and a diff against the learner's file are shown."""
+def test_solution_shows_the_diff_first_and_the_file_on_request(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Once the kata passes, the diff against the learner's file is shown; the whole
+    reference file only with --full, after the diff."""
     target = target_with(tmp_path, SOLUTION)
+    (target / KATA / "dashboard.py").write_text(
+        SOLUTION.read_text().replace("# ", "#  ", 1), encoding="utf-8"
+    )
     result = katagrader(env, "solution", "03", f"--target={target}")
     assert result.returncode == 0, result.stdout
-    assert "TaskGroup() as group" in result.stdout and "(identical)" in result.stdout
+    assert result.stdout.startswith("==> how yours differs from"), result.stdout
+    assert "--- yours:" in result.stdout and "+++ reference:" in result.stdout
+    assert "--full" in result.stdout
+    assert result.stdout.count("TaskGroup() as group") <= 1  # at most a diff line, not the file
+    full = katagrader(env, "solution", "03", f"--target={target}", "--full").stdout
+    assert full.index("--- yours:") < full.index("==> solutions/03_coroutines/dashboard.py")
+    assert SOLUTION.read_text().strip() in full
+
+
+def test_reset_then_progress_agree(env: dict[str, str], tmp_path: Path) -> None:
+    """A reset forgets the kata's recorded result: progress no longer counts it as
+    passed, and the current kata and the one after it agree with the table. (The
+    exercise file is the shipped stub, so the reset itself changes no file.)"""
+    if STUB.read_text(encoding="utf-8") != pristine_stub(STUB):
+        pytest.skip("exercises/03_coroutines has been edited here; the reset would restore it")
+    state = tmp_path / "state"
+    state.mkdir()
+    record = {"status": "passed", "summary": "", "graded_at": "2026-01-01T00:00:00+00:00"}
+    (state / "progress.json").write_text(json.dumps({KATA: record}))
+    before = katagrader(env, "progress").stdout
+    assert "1/28 katas passed." in before, before
+    assert "Current kata: 01_iterators" in before and "After it: 02_generators" in before
+    reset = katagrader(env, "reset", "03")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert "Forgot the last result of 03_coroutines" in reset.stdout
+    after = katagrader(env, "progress").stdout
+    assert "0/28 katas passed." in after, after
+    row = next(line for line in after.splitlines() if "03_coroutines" in line)
+    assert "passed" not in row and "not graded" in row, row
+    assert "Current kata: 01_iterators" in after and "After it: 02_generators" in after
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .console import Printer, print_result, print_summary
-from .manifest import Kata, ManifestError, load_manifest, resolve_topics
-from .progress import record_results
+from .manifest import Kata, ManifestError, _matches, load_manifest, resolve_topics
+from .progress import current_and_next, record_results
 from .report import build_report, gradescope_results, markdown_table, write_json, write_junit
 from .runner import DEFAULT_KATA_SECONDS, Status, run_katas
 from .targets import REPO_ROOT, Target
@@ -21,7 +21,7 @@ from .workflow import reset, show_hint, show_progress, solution
 def _grade(args: argparse.Namespace) -> int:
     out = Printer()
     try:
-        katas = resolve_topics(args.topics, load_manifest())
+        katas = resolve(args.topics, load_manifest())
         target = Target.from_option(args.target)
     except (ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -63,13 +63,33 @@ def _grade_class(args: argparse.Namespace, katas: list[Kata]) -> int:
     return grade_class(args, katas)
 
 
-def _one_kata(args: argparse.Namespace) -> Kata | None:
-    """The single kata a workflow command acts on, or None after printing why not."""
+def resolve(names: list[str], katas: list[Kata]) -> list[Kata]:
+    """`resolve_topics`, except that an ambiguous prefix lists only the katas it matches."""
+    for name in names:
+        matches = _matches(name.strip().rstrip("/").split("/")[-1], katas)
+        if len(matches) > 1:
+            listed = "\n".join(f"  {k.number:>2}  {k.slug}" for k in matches)
+            raise ManifestError(
+                f"topic {name!r} is ambiguous: it matches {len(matches)} katas:\n{listed}\n"
+                "Name one of them by number, slug or a longer prefix."
+            )
+    return resolve_topics(names, katas)
+
+
+def _one_kata(args: argparse.Namespace, *, current: bool = False) -> Kata | None:
+    """The single kata a workflow command acts on (with `current`, the current kata when
+    none is named), or None after printing why not."""
+    katas = load_manifest()
+    if not args.topics and current:
+        found = current_and_next(katas)[0]
+        if found is None:
+            print("Every kata passes: nothing left to watch. Well done!", file=sys.stderr)
+        return found
     if len(args.topics) != 1:
         print(f"error: name exactly one kata, e.g. `nox -s {args.command} -- 03`", file=sys.stderr)
         return None
     try:
-        return resolve_topics(args.topics, load_manifest())[0]
+        return resolve(args.topics, katas)[0]
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
@@ -95,15 +115,17 @@ def _reset(args: argparse.Namespace) -> int:
 
 def _solution(args: argparse.Namespace) -> int:
     kata = _one_kata(args)
-    return 2 if kata is None else solution(Printer(), kata, Target.from_option(args.target))
+    if kata is None:
+        return 2
+    return solution(Printer(), kata, Target.from_option(args.target), full=args.full)
 
 
 def _watch(args: argparse.Namespace) -> int:
     from .watch import watch_kata  # watchfiles is only needed here
 
-    kata = _one_kata(args)
+    kata = _one_kata(args, current=True)
     if kata is None:
-        return 2
+        return 0 if not args.topics else 2
     return watch_kata(Printer(), kata, Target.from_option(args.target))
 
 
@@ -152,12 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("hint", _hint, "show the next hint for a kata"),
         ("reset", _reset, "restore a kata's stub (your file is backed up first)"),
         ("solution", _solution, "show the reference solution once the kata passes"),
-        ("watch", _watch, "grade again on every save"),
+        ("watch", _watch, "the guided session: grade on every save (default: current kata)"),
     ]:
         command = commands.add_parser(name, help=text)
         command.add_argument("topics", nargs="*", help="kata number, slug or unique prefix")
         if name != "hint":
             command.add_argument("--target", default="exercises", help=argparse.SUPPRESS)
+        if name == "solution":
+            command.add_argument(
+                "--full", action="store_true", help="also print the whole reference file"
+            )
         command.set_defaults(run=run)
     return parser
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from .blocked import stop_reason
 from .clocks import fake_clock_note
 from .collector import KataResults
 from .errors import Kind, LeakDetected, LoadFailed
@@ -259,6 +260,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if report.when != "call" and report.passed:
         return report
+    if stop_reason():  # blocked.py: the loop blocked twice at one line; run no more tests
+        item.session.shouldstop = stop_reason() or True
     verdict = _verdict(item, call, report)
     step = task_step(item)
     report.user_properties.extend(

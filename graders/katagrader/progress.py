@@ -36,7 +36,7 @@ def _save(name: str, data: dict[str, Any]) -> None:
 
 def record_results(results: list[KataResult]) -> None:
     progress = _load("progress.json")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="microseconds")  # orders the current kata
     for result in results:
         if result.status is not Status.SKIPPED:
             progress[result.kata.slug] = {
@@ -47,30 +47,73 @@ def record_results(results: list[KataResult]) -> None:
     _save("progress.json", progress)
 
 
+def forget(kata: Kata) -> bool:
+    """Drop the kata's recorded result (after a reset its file is the stub again)."""
+    progress = _load("progress.json")
+    if progress.pop(kata.slug, None) is None:
+        return False
+    _save("progress.json", progress)
+    return True
+
+
 def last_status(kata: Kata) -> str | None:
     entry = _load("progress.json").get(kata.slug)
     return entry.get("status") if isinstance(entry, dict) else None
 
 
-def next_hint(kata: Kata) -> tuple[int, str] | None:
-    """The next hint not yet shown for this kata (1-based), or None when all were shown."""
+def hints_seen(kata: Kata) -> int:
+    return min(len(kata.hints), int(_load("hints.json").get(kata.slug, 0)))
+
+
+def reveal_hint(kata: Kata) -> tuple[list[str], bool]:
+    """The hints shown so far plus the next one (recorded as seen), and whether a new one
+    was revealed (False once every hint has been shown: they are all returned again)."""
     seen = _load("hints.json")
-    count = int(seen.get(kata.slug, 0))
+    count = min(len(kata.hints), int(seen.get(kata.slug, 0)))
     if count >= len(kata.hints):
-        return None
+        return list(kata.hints), False
     seen[kata.slug] = count + 1
     _save("hints.json", seen)
-    return count + 1, kata.hints[count]
+    return list(kata.hints[: count + 1]), True
+
+
+def next_hint(kata: Kata) -> tuple[int, str] | None:
+    """The next hint not yet shown for this kata (1-based), or None when all were shown."""
+    hints, new = reveal_hint(kata)
+    return (len(hints), hints[-1]) if new else None
+
+
+def _graded_at(kata: Kata, progress: dict[str, Any]) -> str:
+    entry = progress.get(kata.slug)
+    return str(entry.get("graded_at", "")) if isinstance(entry, dict) else ""
+
+
+def next_after(kata: Kata | None, katas: list[Kata]) -> Kata | None:
+    """The kata to go on with after `kata`: the first one after it in course order that
+    has not passed and whose prerequisites have (counting `kata`), else the first after it
+    not passed, else any earlier one still open."""
+    passed = {k.slug for k in katas if last_status(k) == "passed"}
+    index = katas.index(kata) if kata in katas else -1
+    later = [k for k in katas[index + 1 :] if k.slug not in passed]
+    # Readiness counts `kata` as done: it is what comes once this one passes.
+    done = passed | ({kata.slug} if kata else set())
+    ready = [k for k in later if set(k.prerequisites) <= done]
+    earlier = [k for k in katas[: max(index, 0)] if k.slug not in passed]
+    for candidates in (ready, later, earlier):
+        if candidates:
+            return candidates[0]
+    return None
 
 
 def current_and_next(katas: list[Kata]) -> tuple[Kata | None, Kata | None]:
-    """The kata being worked on (graded but not passed, else the first not passed) and the
-    next suggested one (the first not passed whose prerequisites have all passed)."""
-    status = {k.slug: last_status(k) for k in katas}
-    passed = {slug for slug, s in status.items() if s == "passed"}
-    open_katas = [k for k in katas if k.slug not in passed]
-    current = next((k for k in open_katas if status[k.slug] is not None), None)
-    if current is None and open_katas:
-        current = open_katas[0]
-    ready = [k for k in open_katas if k is not current and set(k.prerequisites) <= passed]
-    return current, (ready[0] if ready else None)
+    """The kata being worked on and the one after it (`next_after`), which always agree:
+    the current kata is the one graded most recently that has not passed, else the first
+    not passed in course order."""
+    progress = _load("progress.json")
+    open_katas = [k for k in katas if last_status(k) != "passed"]
+    graded = [k for k in open_katas if last_status(k) is not None]
+    if graded:
+        current: Kata | None = max(graded, key=lambda k: _graded_at(k, progress))
+    else:
+        current = open_katas[0] if open_katas else None
+    return current, next_after(current, katas) if current else None

@@ -16,13 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .blocked import GRADING_STOPPED
 from .childreport import problem as report_problem
 from .manifest import Kata
 from .sanitize import clean, deep_clean
@@ -102,9 +103,11 @@ def run_kata(
     graders: Path = GRADERS,
     memory_mb: int | None = None,
     only: Sequence[str] = (),
+    launch: Launcher | None = None,
 ) -> KataResult:
     """Grade one kata against `target` in a fresh process and judge its report.
-    `only` names tests to run (`test_file.py::test_name`) instead of the whole grader."""
+    `only` names tests to run (`test_file.py::test_name`) instead of the whole grader.
+    `launch` runs the command another way (watch's warm fork server, warm.py)."""
     if not kata.supported_here:
         return KataResult(
             kata,
@@ -119,7 +122,7 @@ def run_kata(
         command = pytest_command(kata, target, report_path, graders, extra_args, only)
         if memory_mb and os.name == "posix":
             command = [sys.executable, "-m", "katagrader.limits", str(memory_mb), "--", *command]
-        returncode, timed_out = _run_isolated(
+        returncode, timed_out = (launch or _run_isolated)(
             command,
             output_path,
             seconds,
@@ -147,6 +150,11 @@ def run_katas(
     workers = jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(lambda k: run_kata(k, target, **options), katas))
+
+
+# Runs a grading command with its output to a file: (return code, or None when it was
+# stopped at the time limit; whether it was).
+Launcher = Callable[[list[str], Path, float, "dict[str, str] | None"], tuple[int | None, bool]]
 
 
 def _run_isolated(
@@ -303,6 +311,13 @@ def judge(
         result.summary = "no test ran, so nothing was checked; that is never a pass."
     elif any(t.get("outcome") == "skipped" for t in tests):
         result.summary = "a test was skipped; a skipped check never counts as passed."
+    elif any(GRADING_STOPPED in str(t.get("message")) for t in problems):
+        # blocked.py stopped the session: the loop blocked twice at the same line.
+        passed = sum(1 for t in calls if t.get("outcome") == "passed")
+        result.summary = (
+            f"{passed}/{collected} checks passed; grading stopped after {len(calls)}, "
+            "as the event loop blocked at the same line twice."
+        )
     elif len(calls) < collected:
         result.summary = f"only {len(calls)} of {collected} tests ran."
     elif problems:

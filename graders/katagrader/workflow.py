@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .console import Printer
 from .manifest import Kata
-from .progress import current_and_next, last_status, next_hint, state_dir
+from .progress import current_and_next, forget, last_status, reveal_hint, state_dir
 from .runner import Status, run_kata
 from .targets import REPO_ROOT, Target, display_path
 
@@ -33,22 +33,26 @@ def show_progress(out: Printer, katas: list[Kata]) -> None:
     out.line()
     out.line(f"{passed}/{len(katas)} katas passed.")
     if current:
-        out.line(f"Current kata: {current.slug} (nox -s grade -- {current.number:02d})")
+        out.line(
+            f"Current kata: {current.slug} (nox -s watch, or nox -s grade -- {current.number:02d})"
+        )
     if upcoming:
-        out.line(f"Next suggested: {upcoming.slug}")
+        out.line(f"After it: {upcoming.slug}")
 
 
 def show_hint(out: Printer, kata: Kata) -> None:
-    hint = next_hint(kata)
-    if hint is None:
+    """The hints seen so far, then the next one; once all were seen, all of them again."""
+    hints, new = reveal_hint(kata)
+    for number, text in enumerate(hints, start=1):
+        latest = new and number == len(hints)
+        title = f"Hint {number}/{len(kata.hints)} for {kata.slug}" + (" (new)" if latest else "")
+        out.line(out.paint(f"{title}:", "bold" if latest else "dim"))
+        out.line(text)
+    if not new:
         out.line(
-            f"All {len(kata.hints)} hints for {kata.slug} have been shown. Re-read "
+            f"That is all {len(kata.hints)} hints for {kata.slug}. Re-read "
             f"exercises/{kata.slug}/README.md, or grade with -v to see every check."
         )
-        return
-    number, text = hint
-    out.line(out.paint(f"Hint {number}/{len(kata.hints)} for {kata.slug}:", "bold"))
-    out.line(text)
 
 
 def _shipped_stub(kata: Kata, module: str) -> Path:
@@ -102,12 +106,15 @@ def reset(out: Printer, kata: Kata, target: Target) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(stub, encoding="utf-8")
         out.line(f"Restored {display_path(path)} to the original stub.")
+    if target.root == REPO_ROOT / "exercises" and forget(kata):
+        out.line(f"Forgot the last result of {kata.slug}: it is not graded any more.")
     return 0
 
 
-def solution(out: Printer, kata: Kata, target: Target) -> int:
-    """Show the reference solution and a diff against the learner's file, once it passes.
-    The kata is graded again first: a passing record alone is not trusted."""
+def solution(out: Printer, kata: Kata, target: Target, *, full: bool = False) -> int:
+    """Show how the learner's file differs from the reference solution, once it passes
+    (with `full`, the whole reference file after the diff). The kata is graded again
+    first: a passing record alone is not trusted."""
     result = run_kata(kata, target)
     if result.status is not Status.PASSED:
         out.line(
@@ -116,11 +123,14 @@ def solution(out: Printer, kata: Kata, target: Target) -> int:
             f"`nox -s hint -- {kata.number:02d}`, and come back once it passes."
         )
         return 1
+    show_solution(out, kata, target, full=full)
+    return 0
+
+
+def show_solution(out: Printer, kata: Kata, target: Target, *, full: bool = False) -> None:
     for module in kata.modules:
         reference = REPO_ROOT / "solutions" / kata.slug / f"{module}.py"
         mine = target.root / kata.slug / f"{module}.py"
-        out.line(out.paint(f"==> {display_path(reference)}", "bold"))
-        out.line(reference.read_text(encoding="utf-8"))
         diff = difflib.unified_diff(
             mine.read_text(encoding="utf-8").splitlines(),
             reference.read_text(encoding="utf-8").splitlines(),
@@ -128,6 +138,14 @@ def solution(out: Printer, kata: Kata, target: Target) -> int:
             tofile=f"reference: {display_path(reference)}",
             lineterm="",
         )
-        out.line(out.paint("==> how yours differs from the reference", "bold"))
+        out.line(out.paint(f"==> how yours differs from {display_path(reference)}", "bold"))
         out.line("\n".join(diff) or "(identical)")
-    return 0
+        if full:
+            out.line(out.paint(f"==> {display_path(reference)}", "bold"))
+            out.line(reference.read_text(encoding="utf-8"))
+    if not full:
+        out.line(
+            out.paint(
+                f"(the whole reference file: nox -s solution -- {kata.number:02d} --full)", "dim"
+            )
+        )
