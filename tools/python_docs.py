@@ -11,12 +11,13 @@ reStructuredText sources of the Python documentation:
 A source folder is a CPython checkout's `Doc/`, or the `html/_sources` folder of a Debian
 `python3.X-doc` package (which ships each page's source as `.rst.txt`):
 
-    python tools/python_docs.py SOURCES-3.13 [SOURCES-3.14 ...]
+    python tools/python_docs.py SOURCES-3.13 --newer-html HTML-3.14 --newer-html HTML-3.15
     python tools/python_docs.py --compare-html HTML-DIR SOURCES   # check the id rules
 
-The API list is read from the first folder (the 3.13 docs). An anchor is listed only when
-every folder given has it, so that a link is valid on docs.python.org/3/ and on the older
-versions' pages alike. `--compare-html` checks the id rules below against the ids of a
+The API list and the anchors are read from one version's sources (3.13's); `--newer-html`
+gives the built HTML of newer versions (Debian's python3.14-doc and python3.15-doc ship no
+sources), and each anchor a newer page lacks is marked with that version, so that a link
+to docs.python.org/3/ (the newest version) can be told from one to /3.13/. `--compare-html` checks the id rules below against the ids of a
 Sphinx build of the same sources and prints every anchor one has and the other lacks.
 
 Sphinx's id rules, as implemented here (docutils 0.21, Sphinx 8):
@@ -84,6 +85,23 @@ ANCHOR_PAGES = (
     "library/subprocess",
     "library/threading",
     "library/tracemalloc",
+    "library/io",
+    "library/sys",
+    "library/os",
+    "library/time",
+    "library/socket",
+    "library/selectors",
+    "library/queue",
+    "library/logging",
+    "library/inspect",
+    "library/weakref",
+    "library/gc",
+    "library/functools",
+    "library/typing",
+    "library/collections.abc",
+    "library/dataclasses",
+    "library/unittest.mock",
+    "howto/free-threading-python",
     "faq/programming",
     "glossary",
     "howto/functional",
@@ -110,9 +128,9 @@ OBJECT_DIRECTIVES = {
     "data": "data",
 }
 NESTING = {"class", "exception"}
-# A directive, also inside a list-table cell (`* - .. data:: FIRST_COMPLETED`).
+# A directive, also inside a list-table or grid-table cell (`* - .. data:: X`, `| .. data:: X`).
 DIRECTIVE = re.compile(
-    r"^(?P<indent> *(?:[*-] +)*)\.\. (?:py:)?(?P<kind>[a-z-]+)::[ \t]*(?P<arg>.*)$"
+    r"^(?P<indent> *(?:[*|-] +)*)\.\. (?:py:)?(?P<kind>[a-z-]+)::[ \t]*(?P<arg>.*)$"
 )
 OPTION = re.compile(r"^ *:(?P<name>[\w-]+):[ \t]*(?P<value>.*)$")
 TARGET = re.compile(r"^ *\.\. _(?P<name>[^:`]+|`[^`]+`):\s*$")
@@ -231,6 +249,9 @@ def parse_page(page: str, text: str) -> Page:
                 objects[owner[-1][2]] = ApiName(
                     entry.page, entry.name, entry.kind, version["version"]
                 )
+        citation = re.match(r"^\.\. \[(?P<label>[^\]#*]+)\] ", line)
+        if citation:  # a citation `.. [C99] ...`: its id is the label's
+            add(docutils_id(citation["label"]))
         target = TARGET.match(line)
         if target:
             add(docutils_id(target["name"].strip("`")))
@@ -304,7 +325,10 @@ def _directive_parts(
     """A directive's signatures (one per line), options, and its content's indent."""
     first = DIRECTIVE.match(lines[i])
     assert first is not None
-    signatures = [first["arg"].strip()]
+    arg = first["arg"]
+    if "|" in first["indent"]:  # in a grid-table cell: the cell ends at the next `|`
+        arg = arg.split("|", 1)[0]
+    signatures = [arg.strip()]
     options: dict[str, str] = {}
     j = i + 1
     while j < len(lines) and lines[j].strip():
@@ -428,9 +452,10 @@ def write_data(sources: Path, newer: list[Path]) -> None:
     API_FILE.write_text("".join(_lines([*header, *api_rows])), encoding="utf-8")
     built = {html_dir: _version(html_dir) for html_dir in newer}
     header = [
-        f"# Pages and anchors of docs.python.org/3/: read from the Python {version} docs'",
-        "# reStructuredText sources by tools/python_docs.py, and kept only where the built",
-        f"# pages of Python {', '.join(built.values()) or '(none)'} have them too.",
+        f"# Pages and anchors of docs.python.org: read from the Python {version} docs'",
+        "# reStructuredText sources by tools/python_docs.py, and compared with the built",
+        f"# pages of Python {', '.join(built.values()) or '(none)'}: `<TAB>!3.15` marks an",
+        "# anchor that version's page lacks (so a /3/ link to it is broken once /3/ is 3.15).",
         "# One page (library/asyncio-task.html) or page#anchor a line.",
     ]
     rows: list[str] = []
@@ -439,10 +464,11 @@ def write_data(sources: Path, newer: list[Path]) -> None:
         if page not in parsed:
             continue
         anchors = parsed[page].anchors
+        lacking: dict[str, list[str]] = {a: [] for a in anchors}
         for html_dir, other in built.items():
             path = _built_page(html_dir, page)
             if path is None:
-                print(f"{page}: no built page in {other} (not filtered by it)")
+                print(f"{page}: no built page in {other} (not compared)")
                 continue
             if path != html_dir / f"{page}.html":
                 moved = path.relative_to(html_dir).as_posix()
@@ -452,14 +478,17 @@ def write_data(sources: Path, newer: list[Path]) -> None:
             dropped = [a for a in anchors if a not in ids]
             if dropped:
                 print(f"{page}: not in {other}: {', '.join(dropped)}")
-            anchors = [a for a in anchors if a in ids]
+            for anchor in dropped:
+                lacking[anchor].append(other)
             if page in API_PAGES:
                 ours = {o.name for o in parsed[page].objects}
                 new = sorted(i for i in ids if i.startswith("asyncio.") and i not in ours)
                 if new:
                     print(f"{page}: objects new in {other}: {', '.join(new)}")
         rows.append(f"{page}.html")
-        rows += [f"{page}.html#{anchor}" for anchor in anchors]
+        for anchor in anchors:
+            marks = "".join(f"\t!{v}" for v in lacking[anchor])
+            rows.append(f"{page}.html#{anchor}{marks}")
     ANCHORS_FILE.write_text("".join(_lines([*header, *notes, *rows])), encoding="utf-8")
     if missing:
         print(f"not in the {version} sources, not listed: {', '.join(missing)}")

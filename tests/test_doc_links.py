@@ -1,0 +1,128 @@
+"""Every docs.python.org link of the learner-facing text (the katas' READMEs, katas.toml,
+README.md and docs/) points to a page and an anchor that exist. verify has no network: the
+pages and anchors are those of docs/data/python-docs-anchors.txt, built by
+tools/python_docs.py from the Python docs' sources (see its docstring for the id rules).
+
+Links to other sites (httpx, Starlette, uvicorn, YouTube) are not checked: see
+docs/python-versions.md, "Documentation links"."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+
+from katagrader.targets import REPO_ROOT
+
+ANCHORS = REPO_ROOT / "docs" / "data" / "python-docs-anchors.txt"
+LINK = re.compile(
+    r"https?://docs\.python\.org/(?:(?P<version>3(?:\.\d+)?)/)?(?P<page>[\w./-]+?\.html)"
+    r"(?:#(?P<anchor>[^\s)>\]\"'`]+))?"
+)
+
+
+def linking_files(root: Path = REPO_ROOT) -> list[Path]:
+    files = [root / "README.md", root / "katas.toml"]
+    files += sorted(root.glob("exercises/*/README.md"))
+    files += sorted(p for p in (root / "docs").rglob("*.md") if "data" not in p.parts)
+    return [p for p in files if p.exists()]
+
+
+# page -> anchor ("" for the page itself) -> the newer versions whose page lacks it
+Anchors = dict[str, dict[str, tuple[str, ...]]]
+
+
+def load_anchors(path: Path = ANCHORS) -> Anchors:
+    pages: Anchors = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        target, *marks = line.split("\t")
+        page, _, anchor = target.partition("#")
+        pages.setdefault(page, {})[anchor] = tuple(m.removeprefix("!") for m in marks)
+    return pages
+
+
+def _newest(pages: Anchors) -> str:
+    """The newest version the list knows: the one docs.python.org/3/ serves."""
+    versions = {v for anchors in pages.values() for marks in anchors.values() for v in marks}
+    return max(versions, key=lambda v: tuple(map(int, v.split("."))), default="3")
+
+
+def broken_links(text: str, pages: Anchors) -> list[str]:
+    """One sentence per link whose page or anchor does not exist, with the nearest valid one.
+    A link to /3/ must work on the newest version's page; one to /3.13/ on 3.13's."""
+    found = []
+    newest = _newest(pages)
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in LINK.finditer(line):
+            page, anchor = match["page"], (match["anchor"] or "").rstrip(".,;:")
+            version = match["version"] if match["version"] not in (None, "3") else newest
+            link = f"{page}#{anchor}" if anchor else page
+            if page not in pages:
+                near = difflib.get_close_matches(page, pages, n=1, cutoff=0.6)
+                hint = f"; nearest listed page: {near[0]}" if near else ""
+                found.append(
+                    f"line {number}: {link}: the page is not in {ANCHORS.name} (a wrong page, "
+                    f"or one to add to tools/python_docs.py's ANCHOR_PAGES){hint}"
+                )
+                continue
+            valid = [a for a, lacking in pages[page].items() if a and version not in lacking]
+            if not anchor or anchor in valid:
+                continue
+            near = difflib.get_close_matches(anchor, valid, n=1, cutoff=0.0)
+            hint = f"; nearest valid anchor: {page}#{near[0]}" if near else ""
+            if anchor in pages[page]:
+                found.append(
+                    f"line {number}: {link}: the anchor is gone from the {version} docs, which "
+                    f"/3/ serves (it is still on /3.13/){hint}"
+                )
+            else:
+                found.append(f"line {number}: {link}: no such anchor{hint}")
+    return found
+
+
+@pytest.mark.parametrize("path", linking_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_python_docs_links_exist(path: Path) -> None:
+    """Each docs.python.org link of the file names an existing page and anchor."""
+    found = broken_links(path.read_text(encoding="utf-8"), load_anchors())
+    assert not found, f"{path.relative_to(REPO_ROOT)}:\n" + "\n".join(found)
+
+
+def test_a_broken_anchor_is_reported_with_the_nearest_valid_one() -> None:
+    """A wrong anchor, a wrong page, a good versioned link and an anchor gone from the newest
+    version: all but the versioned link are reported."""
+    pages: Anchors = {
+        "library/asyncio-task.html": {"": (), "asyncio.timeout": (), "timeouts": ("3.15",)}
+    }
+    text = (
+        "See https://docs.python.org/3/library/asyncio-task.html#asyncio.timeouts.\n"
+        "and <https://docs.python.org/3/library/asyncio-tsk.html>\n"
+        "and https://docs.python.org/3.13/library/asyncio-task.html#timeouts\n"
+        "and https://docs.python.org/3/library/asyncio-task.html#timeouts\n"
+    )
+    assert broken_links(text, pages) == [
+        "line 1: library/asyncio-task.html#asyncio.timeouts: no such anchor; nearest valid "
+        "anchor: library/asyncio-task.html#asyncio.timeout",
+        "line 2: library/asyncio-tsk.html: the page is not in python-docs-anchors.txt (a wrong "
+        "page, or one to add to tools/python_docs.py's ANCHOR_PAGES); nearest listed page: "
+        "library/asyncio-task.html",
+        "line 4: library/asyncio-task.html#timeouts: the anchor is gone from the 3.15 docs, "
+        "which /3/ serves (it is still on /3.13/); nearest valid anchor: "
+        "library/asyncio-task.html#asyncio.timeout",
+    ]
+
+
+def test_the_anchor_list_has_sphinx_ids() -> None:
+    """Object ids keep their case and dots, section ids are slugs, explicit targets turn
+    underscores into hyphens: one of each, as the HTML build has them."""
+    pages = load_anchors()
+    assert {"asyncio.Queue.shutdown", "asyncio-queues", "exceptions"} <= set(
+        pages["library/asyncio-queue.html"]
+    )
+    assert "asyncio-example-queue-dist" in pages["library/asyncio-queue.html"]
+    assert pages["reference/expressions.html"]["generator-iterator-methods"] == ("3.15",)
+    assert "term-asynchronous-iterator" in pages["glossary.html"]
+    assert "asyncio.TaskGroup.create_task" in pages["library/asyncio-task.html"]
