@@ -1,14 +1,29 @@
-"""Grades exercises/04_task_groups/inventory.py: fail-fast fan-out and except*."""
+"""Grades exercises/04_task_groups/inventory.py: fail-fast fan-out and except*.
+
+Requirements:
+- 1: the sum of every shard, each asked once -> test_total_is_the_sum_of_every_shard
+- 1: no shards count 0 -> test_no_shards_count_zero
+- 1: every shard queried concurrently (as long as the slowest) -> test_shards_are_queried_concurrently
+- 1: a failure raises an ExceptionGroup of the shard errors -> test_failures_surface_as_an_exception_group
+- 1: the other queries cancelled and closed before it raises, at once (1.5 s) ->
+  test_failure_cancels_the_other_shards
+- 2: every shard answered: StockCheck(sku, total) -> test_success_reports_the_total
+- 2: only busy: every busy shard sorted, the longest retry_after -> test_busy_shards_give_a_retry_outcome,
+  test_retry_after_is_the_longest_wait_wherever_it_is
+- 2: any corrupted raises InventoryCorrupted naming them, sorted -> test_corrupted_shard_is_fatal
+- 2: corruption wins over busy failing at the same moment -> test_corruption_wins_when_both_kinds_fail_together
+- 2: any other error propagates -> test_unexpected_errors_are_not_swallowed
+- checks: no task left running (the engine's check at return) -> test_failure_cancels_the_other_shards
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 
-from katagrader import InFlight, KataProblem, learner_module, within
+from katagrader import InFlight, learner_module, leaves, outcome, within
 
 inventory = learner_module("inventory")
 
@@ -74,25 +89,6 @@ def make_shards(*specs: tuple[str, int, float, Exception | None]) -> tuple[list[
     return shards, log
 
 
-def leaves(error: BaseException) -> list[BaseException]:
-    """Every non-group exception inside `error` (itself when it is not a group)."""
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for sub in error.exceptions for leaf in leaves(sub)]
-    return [error]
-
-
-async def outcome(
-    seconds: float, awaitable: Awaitable[Any], what: str
-) -> tuple[Any, BaseException | None]:
-    """Run the learner's call; return (result, None) or (None, the exception it raised)."""
-    try:
-        return await within(seconds, awaitable, what=what), None
-    except (NotImplementedError, KataProblem):
-        raise  # "not started", a timeout or a missing name: the engine explains those
-    except Exception as error:  # the learner's failure, examined by the test
-        return None, error
-
-
 # ---------------------------------------------------------------- step 1: count_stock
 
 
@@ -131,9 +127,14 @@ async def test_shards_are_queried_concurrently() -> None:
     await within(20, inventory.count_stock(shards, "mug"), what="count_stock(shards, 'mug')")
     elapsed = loop.time() - started
     peak = shards[0].in_flight.peak
+    why = (
+        " One at a time: each query was awaited before the next one started; create every "
+        "task in the TaskGroup before awaiting any result."
+        if peak == 1
+        else ""
+    )
     assert peak == 3, (
-        f"count_stock had at most {peak} shard queries in flight at once; expected all 3. "
-        "Create every task in the TaskGroup before awaiting any result."
+        f"count_stock had at most {peak} shard queries in flight at once; expected all 3.{why}"
     )
     expected = 2.0 + CLOSE_SECONDS
     assert elapsed == pytest.approx(expected), (
@@ -150,10 +151,16 @@ async def test_failures_surface_as_an_exception_group() -> None:
     shards, _ = make_shards(("eu", 3, 5.0, None), ("us", 5, 1.0, busy), ("asia", 4, 5.0, None))
     _, error = await outcome(20, inventory.count_stock(shards, "mug"), "count_stock(shards, 'mug')")
     assert error is not None, "count_stock returned normally although shard 'us' raised ShardBusy."
+    why = (
+        " The ShardBusy came out alone, not inside a group (as from asyncio.gather, or from "
+        "awaiting the query directly)."
+        if error is busy
+        else ""
+    )
     assert isinstance(error, ExceptionGroup), (
         f"count_stock raised {type(error).__name__}: {error}; expected an ExceptionGroup "
-        "holding the ShardBusy. asyncio.TaskGroup raises one, so callers can sort the "
-        "failures with except*; asyncio.gather raises the first error alone."
+        "holding the ShardBusy (what asyncio.TaskGroup raises, so callers can sort the "
+        f"failures with except*).{why}"
     )
     assert leaves(error) == [busy], (
         f"the ExceptionGroup held {leaves(error)!r}; expected only the ShardBusy of 'us' "
@@ -176,8 +183,8 @@ async def test_failure_cancels_the_other_shards() -> None:
     not_cancelled = [n for n in ("eu", "asia") if log.index(f"{n} cancelled") < 0]
     assert not not_cancelled, (
         f"shard 'us' failed after 1 s, but {not_cancelled} were never cancelled (log: "
-        f"{log.events}). Fail fast: a TaskGroup cancels the sibling tasks when one fails; "
-        "asyncio.gather does not."
+        f"{log.events}). Fail fast: the queries still running when one fails are cancelled "
+        "(a TaskGroup does it for you)."
     )
     end = log.index("count_stock ended")
     late = [n for n in ("eu", "us", "asia") if not 0 <= log.index(f"{n} closed") < end]
@@ -195,6 +202,18 @@ async def test_failure_cancels_the_other_shards() -> None:
 
 
 # ---------------------------------------------------------------- step 2: check_stock
+
+
+def not_fatal_because(result: Any, error: BaseException | None) -> str:
+    """Why a corrupted shard did not give InventoryCorrupted, from what was observed."""
+    if error is None:
+        return " The corruption was treated as retryable or ignored."
+    if isinstance(error, BaseExceptionGroup):
+        return (
+            " The ExceptionGroup came out unhandled: `except ShardCorrupted` never matches a "
+            "group; `except* ShardCorrupted` does."
+        )
+    return ""
 
 
 async def reference_count_stock(shards: list[ProbedShard], sku: str) -> int:
@@ -238,16 +257,45 @@ async def test_busy_shards_give_a_retry_outcome() -> None:
     result, error = await outcome(
         20, inventory.check_stock(shards, "mug"), "check_stock(shards, 'mug')"
     )
+    uncaught = (
+        " The ExceptionGroup of ShardBusy errors came out unhandled: `except ShardBusy` never "
+        "matches a group; `except* ShardBusy as group` does."
+        if isinstance(error, BaseExceptionGroup)
+        and all(isinstance(e, inventory.ShardBusy) for e in leaves(error))
+        else ""
+    )
     assert error is None, (
         f"check_stock raised {type(error).__name__}: {error} when shards 'us' and 'asia' were "
-        "busy; expected a StockCheck asking to retry. count_stock raises an ExceptionGroup, "
-        "which `except ShardBusy` never matches: use `except* ShardBusy as group`."
+        f"busy; expected a StockCheck asking to retry.{uncaught}"
     )
     expected = inventory.StockCheck("mug", None, busy_shards=("asia", "us"), retry_after=3.5)
     assert result == expected, (
         f"check_stock(shards, 'mug') returned {result!r} when 'us' (retry after 2 s) and "
         f"'asia' (retry after 3.5 s) were busy; expected {expected!r}: every busy shard, "
-        "sorted, and the longest wait. The group holds every failure, not only the first."
+        "sorted, and the longest wait."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+@pytest.mark.usefixtures("fair_count_stock")
+async def test_retry_after_is_the_longest_wait_wherever_it_is() -> None:
+    """The longest retry_after is reported, also when it is not the last error of the group
+    (here the first of three busy shards, given out of name order)."""
+    shards, _ = make_shards(
+        ("us", 5, 1.0, inventory.ShardBusy("us", 4.0)),
+        ("eu", 3, 1.0, inventory.ShardBusy("eu", 1.0)),
+        ("asia", 4, 1.0, inventory.ShardBusy("asia", 2.5)),
+    )
+    result, error = await outcome(
+        20, inventory.check_stock(shards, "mug"), "check_stock(shards, 'mug')"
+    )
+    expected = inventory.StockCheck("mug", None, busy_shards=("asia", "eu", "us"), retry_after=4.0)
+    got = f"returned {result!r}" if error is None else f"raised {type(error).__name__}: {error}"
+    assert error is None and result == expected, (
+        f"check_stock(shards, 'mug') with 'us', 'eu' and 'asia' busy (retry after 4, 1 and "
+        f"2.5 s, failing in that order) {got}; expected {expected!r}: every busy shard, "
+        "sorted by name, and the longest of the waits."
     )
 
 
@@ -263,8 +311,8 @@ async def test_corrupted_shard_is_fatal() -> None:
     assert isinstance(error, inventory.InventoryCorrupted), (
         "check_stock(shards, 'mug') with shard 'us' corrupted "
         + (f"returned {result!r}" if error is None else f"raised {type(error).__name__}: {error}")
-        + "; expected it to raise InventoryCorrupted (a corrupted shard is not worth a "
-        "retry). Sort the failures by type with `except* ShardCorrupted`."
+        + "; expected it to raise InventoryCorrupted (a corrupted shard is not worth a retry)."
+        + not_fatal_because(result, error)
     )
     assert error.shards == ("us",), f"InventoryCorrupted named {error.shards!r}; expected ('us',)."
 
@@ -287,8 +335,8 @@ async def test_corruption_wins_when_both_kinds_fail_together() -> None:
         "check_stock(shards, 'mug') with 'us' busy and 'asia', 'africa' corrupted at the same "
         "moment "
         + (f"returned {result!r}" if error is None else f"raised {type(error).__name__}: {error}")
-        + "; expected InventoryCorrupted. The ExceptionGroup holds all three errors: look at "
-        "every one of them (except* does), not just the first."
+        + "; expected InventoryCorrupted: the ExceptionGroup holds all three errors, and "
+        "any corrupted one is fatal." + not_fatal_because(result, error)
     )
     assert error.shards == ("africa", "asia"), (
         f"InventoryCorrupted named {error.shards!r}; expected every corrupted shard, sorted: "
