@@ -1,10 +1,32 @@
-"""Grades exercises/17_blocking_code/geocoder.py: blocking calls run on threads, with a limit."""
+"""Grades exercises/17_blocking_code/geocoder.py: blocking calls run on threads, with a limit.
+
+The probe client counts lookups in flight with a thread-safe counter and holds them until
+the expected number run together. For the order test the lookups finish last address
+first, each released only once the later one's thread has handed its result over (left
+the executor's work item): results collected in completion order come back reversed on
+every run, not only when the threads happen to finish so.
+
+Requirements:
+- 1: the client's answer, looked up once -> test_geocode_returns_the_client_answer
+- 1: the lookup runs on another thread than the loop's -> test_lookup_runs_off_the_event_loop
+- 1: two gathered calls overlap -> test_two_lookups_overlap
+- 2: answers in the order of the addresses, whatever order they finish in -> test_geocode_all_keeps_input_order
+- 2: exactly `limit` lookups at once, never more -> test_geocode_all_runs_limit_lookups_at_once
+- 2: an empty list gives [] and no lookup -> test_geocode_all_of_nothing
+- 3: lookup runs on the pool's own threads, not the default executor -> test_pool_lookup_runs_on_its_own_threads
+- 3: `workers` lookups at a time -> test_pool_runs_workers_lookups_at_once
+- 3: after aclose() the pool's threads have ended -> test_aclose_stops_the_pool_threads
+- 3: aclose() waits for running lookups without blocking the loop
+  -> test_aclose_waits_for_lookups_without_blocking_the_loop
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,8 +59,18 @@ class ProbedGeocoder:
     return at once, so that a wrong answer is graded quickly.
     """
 
-    def __init__(self, expected: int = 1, hold: float = HOLD, patience: float = 0.5) -> None:
+    def __init__(
+        self,
+        expected: int = 1,
+        hold: float = HOLD,
+        patience: float = 0.5,
+        finish_reversed: list[str] | None = None,
+    ) -> None:
         self.expected = expected
+        # With `finish_reversed`, the lookup of each of these addresses returns only once
+        # every address after it has been delivered: the last one finishes first.
+        self.finish_reversed = finish_reversed or []
+        self._delivered: dict[str, int] = {}  # address -> the thread that returned it
         self.hold = hold
         self.patience = patience
         self.in_flight = ThreadInFlight()
@@ -67,7 +99,48 @@ class ProbedGeocoder:
                 ):
                     self._gave_up = True
             time.sleep(self.hold)  # the blocking network wait
+            self._wait_for_later_addresses(address)
+        return self._deliver(address)
+
+    def _deliver(self, address: str) -> object:
+        with self._condition:
+            self._delivered[address] = threading.get_ident()
+            self._condition.notify_all()
         return geocoder.Coordinates(*expected_for(address))
+
+    def _wait_for_later_addresses(self, address: str) -> None:
+        """Hold this lookup until every later address of `finish_reversed` has returned and
+        its thread has handed the result to the loop.
+
+        A thread that returned from `lookup` still has to complete its future (which queues
+        the loop callback that resolves the learner's await): waiting until that thread has
+        left the executor's work item (`_WorkItem.run`) makes the asyncio-side order the
+        reverse of the input order every time, not only when the threads are scheduled so.
+        """
+        if address not in self.finish_reversed:
+            return
+        later = self.finish_reversed[self.finish_reversed.index(address) + 1 :]
+        deadline = time.monotonic() + 5  # the lookups did not all run at once: give up
+        with self._condition:
+            while time.monotonic() < deadline and not all(
+                a in self._delivered and not _inside_work_item(self._delivered[a]) for a in later
+            ):
+                self._condition.wait(0.002)
+
+
+_WORK_ITEM_FILE = os.path.join("concurrent", "futures", "thread.py")
+
+
+def _inside_work_item(thread_id: int) -> bool:
+    """Whether that thread is still inside a ThreadPoolExecutor's `_WorkItem.run` (so has not
+    yet set the future of the call it ran). Other kinds of thread count as done."""
+    frame = sys._current_frames().get(thread_id)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "run" and code.co_filename.endswith(_WORK_ITEM_FILE):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _on_loop_thread(threads: list[threading.Thread]) -> bool:
@@ -121,9 +194,10 @@ async def test_two_lookups_overlap() -> None:
 
 @pytest.mark.task(2)
 async def test_geocode_all_keeps_input_order() -> None:
-    """geocode_all returns one answer per address, in the order of the addresses."""
+    """geocode_all returns one answer per address, in the order of the addresses, although
+    the lookups finish in the reverse order."""
     addresses = ["x St", "y St", "z St", "w St"]
-    client = ProbedGeocoder(expected=4, hold=SHORT_HOLD)
+    client = ProbedGeocoder(expected=4, hold=SHORT_HOLD, finish_reversed=addresses)
     result = await within(
         10,
         geocoder.geocode_all(client, addresses, limit=4),
@@ -132,8 +206,15 @@ async def test_geocode_all_keeps_input_order() -> None:
     expected = [geocoder.Coordinates(*expected_for(a)) for a in addresses]
     assert list(result) == expected, (
         f"geocode_all(client, {addresses}, limit=4) returned {result!r}; expected the client's "
-        f"answers in the same order: {expected!r}. asyncio.gather keeps the order of its "
-        "arguments, whatever order the threads finish in."
+        f"answers in the same order: {expected!r}. The grader's lookups finished last address "
+        "first"
+        + (
+            ", and that is the order returned: the results were collected as they completed "
+            "(as_completed, or appended when each finished). asyncio.gather keeps the order of "
+            "its arguments, whatever order the threads finish in."
+            if list(result) == expected[::-1]
+            else "."
+        )
     )
     assert sorted(client.calls) == sorted(addresses), (
         f"client.lookup was called with {client.calls}; expected each address once."
