@@ -7,10 +7,38 @@ Python 3.13) the workers inherit it, but `spawn` and `forkserver` (Linux from 3.
 Windows) start fresh interpreters. The `importable_by_workers` fixture therefore puts a tiny
 module of that name on `sys.path` that executes the learner's file, so the pool works with
 every start method and the learner can write the plain `ProcessPoolExecutor(max_workers=n)`.
+
+The shutdown is observed by wrapping each pool's `shutdown()` (PoolTracker): with which
+arguments, on which thread, and whether it had returned when the learner's call ended.
+Counting live processes or threads instead would make `shutdown(wait=False)` a matter of
+luck (its workers end a moment later), and the blocking `with` block is seen as a
+`shutdown(wait=True)` made on the loop's thread, whatever the machine's speed.
+
+Requirements:
+- 1: crunch every path, results in the order of paths -> test_crunch_all_matches_sequential_results
+- 1: an empty list gives an empty list -> test_crunch_all_of_nothing
+- 1: the crunch runs on a process pool, not the loop or threads -> test_crunch_runs_in_other_processes
+- 1: one pool of `workers` processes, at most `workers` pids -> test_crunch_uses_one_pool_of_workers_processes
+- 1: `workers` crunches at once (every path submitted before awaiting) -> test_crunch_runs_in_parallel
+- 1: shut down and waited for before returning (not wait=False, not left to GC)
+  -> test_process_pool_is_shut_down
+- 1: the waiting shutdown runs off the event loop (no `with` block in the coroutine)
+  -> test_process_pool_is_shut_down_off_the_loop, test_cancelled_crunch_all_shuts_the_pool_down
+- 1: on error: the error raised, pool shut down, queued crunches cancelled (cancel_futures)
+  -> test_crunch_error_cancels_the_queued_crunches
+- 1: on cancellation: CancelledError, pool shut down off the loop, queued crunches dropped
+  -> test_cancelled_crunch_all_shuts_the_pool_down
+- 2: the paths in the order of names, each name downloaded once -> test_download_all_returns_paths_in_order
+- 2: exactly `workers` downloads at once -> test_downloads_overlap_up_to_workers
+- 2: downloads never on the event loop's thread -> test_downloads_run_off_the_event_loop
+- 2: thread pool shut down, waited for, off the loop; its threads ended
+  -> test_download_threads_end_before_return
+- checks: how fast the processes are -> not graded: a speed ratio on a busy 2-core machine is luck
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import dataclasses
 import errno
@@ -19,13 +47,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from katagrader import ThreadInFlight, learner_module, within
+from katagrader import ThreadInFlight, learner_module, outcome, within
 
 log_report = learner_module("log_report")
 
@@ -35,6 +63,7 @@ LOGS = {
     "web-3.log": "GET /login 301 5ms\n",
     "web-4.log": "POST /api/items 201 17ms\nPOST /api/items 500 90ms\nGET /api/items 200 8ms\n",
 }
+SHORT_LOG = LOGS["web-3.log"]
 
 
 @pytest.fixture(autouse=True)
@@ -84,22 +113,33 @@ class FifoFeeder:
     `crunch` opens its file and blocks in `open()` until a writer appears. The feeder holds
     every pipe back until `expected` of them have a reader at the same time (or until
     `patience` seconds have passed), so `peak` counts the crunch calls that were running
-    together, however slowly the worker processes started.
+    together, however slowly the worker processes started. With `release`, it holds them
+    back until that event is set instead, and then serves each pipe as soon as it is opened:
+    `served` then tells which crunches ever started.
     """
 
     def __init__(
-        self, directory: Path, names: list[str], expected: int, patience: float = 4.0
+        self,
+        directory: Path,
+        names: list[str],
+        expected: int,
+        patience: float = 4.0,
+        release: threading.Event | None = None,
+        on_first_reader: Callable[[], object] = lambda: None,
     ) -> None:
         self.paths = []
         for name in names:
             path = directory / name
             os.mkfifo(path)
             self.paths.append(str(path))
-        self.contents = {str(directory / n): LOGS[n].encode() for n in names}
+        self.contents = {str(directory / n): LOGS.get(n, SHORT_LOG).encode() for n in names}
         self.expected = expected
         self.patience = patience
+        self.release = release
         self.peak = 0
         self.served: list[str] = []
+        self.on_first_reader = on_first_reader
+        self._first_reader_seen = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="grader-fifo-feeder")
 
@@ -110,6 +150,11 @@ class FifoFeeder:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    def _holding_back(self, held: int, started: float) -> bool:
+        if self.release is not None:
+            return not self.release.is_set()
+        return held < self.expected and time.monotonic() - started <= self.patience
 
     def _run(self) -> None:
         started = time.monotonic()
@@ -125,10 +170,11 @@ class FifoFeeder:
                     except OSError as exc:  # ENXIO: nobody is reading this pipe yet
                         if exc.errno != errno.ENXIO:
                             raise
+                if held and not self._first_reader_seen:
+                    self._first_reader_seen = True
+                    self.on_first_reader()
                 self.peak = max(self.peak, len(held))
-                if holding_back and (
-                    len(held) >= self.expected or time.monotonic() - started > self.patience
-                ):
+                if holding_back and not self._holding_back(len(held), started):
                     holding_back = False
                 if not holding_back:
                     for path, fd in list(held.items()):
@@ -196,43 +242,145 @@ async def test_crunch_runs_in_parallel(tmp_path: Path) -> None:
     )
 
 
-class PoolTracker:
-    """Records every ProcessPoolExecutor created and whether it was shut down. A pool that
-    is dropped without `shutdown()` is only cleaned up later by garbage collection, so
-    counting live processes alone would race with that clean-up."""
+@dataclasses.dataclass
+class Shutdown:
+    """One call of a pool's shutdown(), as the tracker saw it."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.created: list[concurrent.futures.ProcessPoolExecutor] = []
-        self.shut_down: set[int] = set()
-        original_init = concurrent.futures.ProcessPoolExecutor.__init__
-        original_shutdown = concurrent.futures.ProcessPoolExecutor.shutdown
+    wait: bool
+    cancel_futures: bool
+    on_loop_thread: bool
+    returned: bool = False
+
+
+class PoolTracker:
+    """Records every pool of one executor class created during a test, and every call of its
+    `shutdown()`: with which arguments, on which thread, and whether it had returned.
+
+    This observes the shutdown itself rather than the processes or threads: after
+    `shutdown(wait=False)` the workers end a moment later, so whether they are still there
+    when the call returns is luck; whether a waiting shutdown had returned is not. And a pool
+    dropped without `shutdown()` is only cleaned up later by garbage collection.
+    `shutdown_called` is set as soon as any shutdown starts (the fifo tests release their
+    pipes then, so that the shutdown can finish).
+    """
+
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        kind: type[concurrent.futures.Executor] = concurrent.futures.ProcessPoolExecutor,
+    ) -> None:
+        self.kind = kind
+        self.created: list[concurrent.futures.Executor] = []
+        self.max_workers: list[object] = []
+        self.shutdowns: dict[int, list[Shutdown]] = {}
+        self.shutdown_called = threading.Event()
+        self._loop_thread = threading.get_ident()  # made by the test, on the loop's thread
+        original_init: Any = kind.__init__
+        original_shutdown: Any = kind.shutdown
         tracker = self
 
-        def init(pool: concurrent.futures.ProcessPoolExecutor, *args: Any, **kwargs: Any) -> None:
-            tracker.created.append(pool)
+        def init(pool: concurrent.futures.Executor, *args: Any, **kwargs: Any) -> None:
             original_init(pool, *args, **kwargs)
+            # asyncio's own default executor (to_thread) is not the learner's pool.
+            if getattr(pool, "_thread_name_prefix", "") != "asyncio":
+                tracker.created.append(pool)
+                tracker.max_workers.append(getattr(pool, "_max_workers", None))
 
         def shutdown(
-            pool: concurrent.futures.ProcessPoolExecutor, *args: Any, **kwargs: Any
+            pool: concurrent.futures.Executor, wait: bool = True, *, cancel_futures: bool = False
         ) -> None:
-            tracker.shut_down.add(id(pool))
-            original_shutdown(pool, *args, **kwargs)
+            call = Shutdown(wait, cancel_futures, threading.get_ident() == tracker._loop_thread)
+            tracker.shutdowns.setdefault(id(pool), []).append(call)
+            tracker.shutdown_called.set()
+            original_shutdown(pool, wait=wait, cancel_futures=cancel_futures)
+            call.returned = True
 
-        monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "__init__", init)
-        monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", shutdown)
+        monkeypatch.setattr(kind, "__init__", init)
+        monkeypatch.setattr(kind, "shutdown", shutdown)
+
+    def calls(self) -> list[Shutdown]:
+        return [call for pool in self.created for call in self.shutdowns.get(id(pool), [])]
 
     def not_shut_down(self) -> int:
-        return sum(1 for pool in self.created if id(pool) not in self.shut_down)
+        """Pools with no shutdown(wait=True) that had returned: their workers may be alive."""
+        return sum(
+            1
+            for pool in self.created
+            if not any(c.wait and c.returned for c in self.shutdowns.get(id(pool), []))
+        )
+
+    def blocking_the_loop(self) -> list[Shutdown]:
+        return [call for call in self.calls() if call.wait and call.on_loop_thread]
 
     def close_leftovers(self) -> None:
         for pool in self.created:
-            if id(pool) not in self.shut_down:
+            if not any(c.wait and c.returned for c in self.shutdowns.get(id(pool), [])):
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    def describe(self) -> str:
+        """What was seen, as a phrase: "1 pool, shut down with shutdown(wait=False)"."""
+        if not self.created:
+            return "no pool"
+        parts = []
+        for pool in self.created:
+            calls = self.shutdowns.get(id(pool), [])
+            if not calls:
+                parts.append("never shut down")
+                continue
+            texts = [
+                f"shutdown(wait={c.wait}"
+                + (", cancel_futures=True" if c.cancel_futures else "")
+                + ")"
+                + (" on the event loop's thread" if c.on_loop_thread else " on another thread")
+                for c in calls
+            ]
+            parts.append("shut down with " + " then ".join(texts))
+        return f"{len(self.created)} pool(s): " + "; ".join(parts)
+
+
+SHUT_DOWN_OFF_THE_LOOP = (
+    "Shut the pool down off the loop and wait for it: "
+    "`await asyncio.to_thread(pool.shutdown, wait=True)` in a `finally`."
+)
+
+
+@pytest.mark.task(1)
+async def test_crunch_uses_one_pool_of_workers_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crunch_all creates one process pool of `workers` processes, and the crunches ran in
+    at most `workers` different processes."""
+    paths = write_logs(tmp_path, list(LOGS))
+    pools = PoolTracker(monkeypatch)
+    try:
+        result = await within(
+            30, log_report.crunch_all(paths, 3), what="crunch_all(4 paths, workers=3)"
+        )
+    finally:
+        pools.close_leftovers()
+    pids = sorted({s.pid for s in result})
+    assert len(pools.created) == 1 and pools.max_workers == [3], (
+        f"crunch_all(4 paths, workers=3) created {len(pools.created)} ProcessPoolExecutor(s) "
+        f"with max_workers {pools.max_workers}; expected one pool with max_workers=3, shared "
+        "by every path: `workers` is the limit on processes."
+        + (
+            " Each pool starts processes of its own, so a pool per path is a process per path."
+            if len(pools.created) > 1
+            else " ProcessPoolExecutor() without max_workers starts one process per CPU."
+            if pools.max_workers and pools.max_workers[0] != 3
+            else ""
+        )
+    )
+    assert len(pids) <= 3, (
+        f"crunch_all(4 paths, workers=3) ran crunch in {len(pids)} different processes "
+        f"{pids}; expected at most 3, the pool's workers."
+    )
 
 
 @pytest.mark.task(1)
 async def test_process_pool_is_shut_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When crunch_all returns, its process pool was shut down and no worker is left."""
+    """When crunch_all returns, a waiting shutdown of its process pool has returned: no
+    worker is left."""
     paths = write_logs(tmp_path, list(LOGS))
     pools = PoolTracker(monkeypatch)
     try:
@@ -240,24 +388,162 @@ async def test_process_pool_is_shut_down(tmp_path: Path, monkeypatch: pytest.Mon
             30, log_report.crunch_all(paths, 2), what="crunch_all(4 paths, workers=2)"
         )
         left_open = pools.not_shut_down()
+        seen = pools.describe()
     finally:
         pools.close_leftovers()
-    assert pools.created and not left_open, (
-        f"crunch_all(4 paths, workers=2) created {len(pools.created)} process pool(s) and "
-        f"returned with {left_open} of them never shut down. A ProcessPoolExecutor keeps its "
-        "worker processes until it is shut down: use `with ProcessPoolExecutor(max_workers="
-        "workers) as pool:` (or call `pool.shutdown()` in a finally)."
-        if pools.created
-        else "crunch_all(4 paths, workers=2) created no ProcessPoolExecutor: the crunch must "
-        "run on a process pool (step 1)."
+    assert pools.created, (
+        "crunch_all(4 paths, workers=2) created no ProcessPoolExecutor: the crunch must run on "
+        "a process pool (step 1)."
+    )
+    assert not left_open, (
+        f"crunch_all(4 paths, workers=2) returned with {left_open} process pool(s) not shut "
+        f"down and waited for ({seen}). A ProcessPoolExecutor keeps its worker processes until "
+        "it is shut down, and shutdown(wait=False) returns before they have ended. "
+        + SHUT_DOWN_OFF_THE_LOOP
     )
     alive = multiprocessing.active_children()
     assert not alive, (
         f"after crunch_all(4 paths, workers=2) returned, {len(alive)} worker process(es) were "
         f"still running ({', '.join(str(p.pid) for p in alive)}); the crunch ran in "
-        f"{sorted({s.pid for s in result})}. A ProcessPoolExecutor keeps its processes until "
-        "it is shut down: use `with ProcessPoolExecutor(max_workers=workers) as pool:` (or call "
-        "`pool.shutdown()` in a finally)."
+        f"{sorted({s.pid for s in result})}."
+    )
+
+
+@pytest.mark.task(1)
+async def test_process_pool_is_shut_down_off_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiting shutdown of the process pool runs on another thread, never on the event
+    loop's: shutdown(wait=True) blocks until the workers have ended."""
+    paths = write_logs(tmp_path, list(LOGS))
+    pools = PoolTracker(monkeypatch)
+    try:
+        await within(30, log_report.crunch_all(paths, 2), what="crunch_all(4 paths, workers=2)")
+    finally:
+        pools.close_leftovers()
+    assert not pools.blocking_the_loop(), (
+        f"crunch_all(4 paths, workers=2) called shutdown(wait=True) on the event loop's own "
+        f"thread ({pools.describe()}). That call blocks until every running crunch and every "
+        "worker process has ended, and the whole loop stands still meanwhile: on an error or "
+        "a timeout that is as long as the crunches still running. `with ProcessPoolExecutor"
+        "(...) as pool:` inside a coroutine does exactly this on the way out. "
+        + SHUT_DOWN_OFF_THE_LOOP
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+async def test_crunch_error_cancels_the_queued_crunches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a crunch fails, crunch_all raises its error, cancels the crunches that had not
+    started (cancel_futures=True) and has shut the pool down when it raises."""
+    release = threading.Event()
+    names = [f"queued-{n}.log" for n in range(6)]
+    pools = PoolTracker(monkeypatch)
+    pools.shutdown_called = release  # the pipes are served once the shutdown has begun
+    missing = str(tmp_path / "missing.log")
+    with FifoFeeder(tmp_path, names, expected=0, release=release) as feeder:
+        try:
+            _, error = await outcome(
+                30,
+                log_report.crunch_all([missing, *feeder.paths], 1),
+                what="crunch_all([a missing file, 6 more], workers=1)",
+            )
+            left_open = pools.not_shut_down()
+            seen = pools.describe()
+        finally:
+            release.set()
+            pools.close_leftovers()
+    assert isinstance(error, FileNotFoundError), (
+        "crunch_all([a missing file, 6 more], workers=1) "
+        + (f"raised {error!r}" if error else "returned normally")
+        + "; expected the FileNotFoundError that crunch raised for the missing file."
+    )
+    assert pools.created and not left_open, (
+        f"crunch_all([a missing file, 6 more], workers=1) raised with {left_open} process "
+        f"pool(s) not shut down and waited for ({seen}): shut the pool down on the way out "
+        "even on error (try/finally)."
+    )
+    started = len(feeder.served)
+    assert started < len(names), (
+        f"crunch_all([a missing file, 6 more], workers=1) failed on its first file, yet all "
+        f"{started} other crunches ran before it raised ({seen}). A failed crunch_all has no "
+        "use for the rest: shut the pool down with cancel_futures=True on an error, so that "
+        "the crunches not yet started are dropped (only the running ones are waited for)."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+async def test_cancelled_crunch_all_shuts_the_pool_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while crunching, crunch_all ends with CancelledError, the queued crunches
+    never start, and the pool has been shut down, off the loop, when it ends."""
+    release = threading.Event()
+    names = [f"queued-{n}.log" for n in range(6)]
+    pools = PoolTracker(monkeypatch)
+    pools.shutdown_called = release
+    loop = asyncio.get_running_loop()
+    crunching = asyncio.Event()
+    with FifoFeeder(
+        tmp_path,
+        names,
+        expected=0,
+        release=release,
+        on_first_reader=lambda: loop.call_soon_threadsafe(crunching.set),
+    ) as feeder:
+        # The learner's coroutine as a task of its own (not under within(), which returns
+        # as soon as it is cancelled): the test must see when the call itself ends.
+        call = asyncio.ensure_future(log_report.crunch_all(feeder.paths, 1))
+        first = asyncio.ensure_future(crunching.wait())
+        try:
+            await asyncio.wait({first, call}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+            if call.done():
+                call.result()  # it ended before any crunch started: report why
+                pytest.fail("crunch_all(6 paths, workers=1) returned before any crunch started.")
+            if not first.done():
+                pytest.fail("crunch_all(6 paths, workers=1) started no crunch within 20 s.")
+            call.cancel()
+            await asyncio.wait({call}, timeout=20)
+            left_open = pools.not_shut_down()
+            seen = pools.describe()
+        finally:
+            first.cancel()
+            await asyncio.gather(first, return_exceptions=True)
+            release.set()
+            if not call.done():
+                call.cancel()
+                await asyncio.wait({call}, timeout=10)
+            pools.close_leftovers()
+    ended = (
+        "did not end within 20 s"
+        if not call.done()
+        else "ended with CancelledError"
+        if call.cancelled()
+        else f"ended with {call.exception()!r}"
+        if call.exception()
+        else "returned normally"
+    )
+    assert call.done() and call.cancelled(), (
+        f"crunch_all(6 paths, workers=1), cancelled while crunching, {ended}; expected it to "
+        "end with CancelledError. Clean up in a `finally` and let the CancelledError propagate."
+    )
+    assert not pools.blocking_the_loop(), (
+        f"cancelled, crunch_all(6 paths, workers=1) called shutdown(wait=True) on the event "
+        f"loop's thread ({seen}): the loop stood still until the running crunch ended. "
+        + SHUT_DOWN_OFF_THE_LOOP
+    )
+    assert pools.created and not left_open, (
+        f"cancelled, crunch_all(6 paths, workers=1) ended with {left_open} process pool(s) not "
+        f"shut down and waited for ({seen}): the worker processes outlived the call."
+    )
+    assert len(feeder.served) < len(names), (
+        f"cancelled while its first crunch ran, crunch_all(6 paths, workers=1) still ran all "
+        f"{len(feeder.served)} crunches before it ended ({seen}). Cancelling the awaited "
+        "futures (gather does it when cancelled) or shutdown(cancel_futures=True) drops the "
+        "crunches not yet started."
     )
 
 
@@ -285,11 +571,16 @@ class ProbedStore:
         self.threads: list[threading.Thread] = []
         self._condition = threading.Condition()
         self._gave_up = False
+        self._loop_thread = threading.get_ident()  # the probe is made on the loop's thread
 
     def download(self, name: str, dest_dir: str) -> str:
         self.calls.append(name)
         self.threads.append(threading.current_thread())
         with self.in_flight:
+            if threading.get_ident() == self._loop_thread:
+                # On the event loop's own thread nothing else can start: waiting for company
+                # would only stall the loop. Another check reports where it ran.
+                return self._write(name, dest_dir)
             with self._condition:
                 self._condition.notify_all()
                 if not self._gave_up and not self._condition.wait_for(
@@ -297,6 +588,9 @@ class ProbedStore:
                 ):
                     self._gave_up = True
             time.sleep(self.hold)  # the blocking network wait
+        return self._write(name, dest_dir)
+
+    def _write(self, name: str, dest_dir: str) -> str:
         path = os.path.join(dest_dir, name)
         with open(path, "w", encoding="utf-8") as file:
             file.write(LOGS.get(name, ""))
@@ -361,18 +655,37 @@ async def test_downloads_run_off_the_event_loop(tmp_path: Path) -> None:
 
 
 @pytest.mark.task(2)
-async def test_download_threads_end_before_return(tmp_path: Path) -> None:
-    """When download_all returns, every thread that ran a download has ended."""
+async def test_download_threads_end_before_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When download_all returns, a waiting shutdown of its thread pool has returned, made
+    off the event loop, and every thread that ran a download has ended."""
     store = ProbedStore(expected=2)
-    await within(
-        20,
-        log_report.download_all(store, ["web-1.log", "web-2.log"], str(tmp_path), 2),
-        what="download_all(store, 2 names, dest_dir, workers=2)",
-    )
-    here = threading.current_thread()  # a download run on the loop is another test's concern
-    alive = sorted({t.name for t in store.threads if t.is_alive() and t is not here})
+    pools = PoolTracker(monkeypatch, concurrent.futures.ThreadPoolExecutor)
+    try:
+        await within(
+            20,
+            log_report.download_all(store, ["web-1.log", "web-2.log"], str(tmp_path), 2),
+            what="download_all(store, 2 names, dest_dir, workers=2)",
+        )
+        left_open = pools.not_shut_down()
+        seen = pools.describe()
+        here = threading.current_thread()  # a download run on the loop is another test's concern
+        alive = sorted({t.name for t in store.threads if t.is_alive() and t is not here})
+    finally:
+        pools.close_leftovers()
     assert not alive, (
         f"after download_all returned, these threads that ran downloads were still running: "
-        f"{alive}. A ThreadPoolExecutor keeps its threads until it is shut down: use "
-        "`with ThreadPoolExecutor(max_workers=workers) as pool:`."
+        f"{alive} ({seen}). A ThreadPoolExecutor keeps its threads until it is shut down."
+    )
+    assert not left_open, (
+        f"download_all(store, 2 names, dest_dir, workers=2) returned with {left_open} thread "
+        f"pool(s) not shut down and waited for ({seen}); shutdown(wait=False) returns before "
+        "the threads have ended. " + SHUT_DOWN_OFF_THE_LOOP
+    )
+    assert not pools.blocking_the_loop(), (
+        f"download_all(store, 2 names, dest_dir, workers=2) called shutdown(wait=True) on the "
+        f"event loop's own thread ({seen}): it blocks until the running downloads and the "
+        "threads have ended (`with ThreadPoolExecutor(...)` inside a coroutine does that on "
+        "the way out). " + SHUT_DOWN_OFF_THE_LOOP
     )

@@ -19,7 +19,7 @@ import random
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -126,14 +126,30 @@ async def crunch_all(paths: list[str], workers: int) -> list[LogStats]:
     # `crunch` travels to the workers by reference (module + name, pickled), which is why it
     # must be a top-level function and not a lambda or a nested function; its argument (a
     # short path, not megabytes of data) and its result are pickled too.
-    # The `with` block shuts the pool down on the way out, even on error: its processes are
-    # joined, so none outlives the call. All the work is finished by then, so the shutdown
-    # only waits for idle workers to exit.
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers)
+    finished = False
+    try:
         # run_in_executor wraps each job in an asyncio future: the loop stays free while the
         # processes work, and gather keeps the results in the order of `paths`.
         jobs = [loop.run_in_executor(pool, crunch, path) for path in paths]
-        return list(await asyncio.gather(*jobs))
+        results = list(await asyncio.gather(*jobs))
+        finished = True
+        return results
+    finally:
+        await _shut_down(pool, cancel_futures=not finished)
+
+
+async def _shut_down(pool: Executor, *, cancel_futures: bool) -> None:
+    """Shut `pool` down and wait for its workers to end, without blocking the event loop.
+
+    Not `with ProcessPoolExecutor(...) as pool:` inside a coroutine: the block's exit calls
+    `pool.shutdown(wait=True)` on the loop's own thread, which waits for the running jobs and
+    the workers to end, and the whole loop (timeouts included) stands still meanwhile. So the
+    waiting is done on another thread and awaited.
+    On an error or a cancellation, `cancel_futures=True` drops the jobs that have not started,
+    so the shutdown waits only for those already running (a running job cannot be stopped).
+    """
+    await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=cancel_futures)
 
 
 async def download_all(store: LogStore, names: list[str], dest_dir: str, workers: int) -> list[str]:
@@ -162,9 +178,17 @@ async def download_all(store: LogStore, names: list[str], dest_dir: str, workers
     # Processes would add start-up and pickling costs for nothing.
     # An own pool rather than asyncio.to_thread: its size is our limit on concurrent
     # downloads, and the default executor stays free for asyncio's own needs.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
+    # Shut down off the loop, for the same reason as the process pool: `with` would join the
+    # threads (and wait for running downloads, on an error) on the loop's own thread.
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download")
+    finished = False
+    try:
         jobs = [loop.run_in_executor(pool, store.download, name, dest_dir) for name in names]
-        return list(await asyncio.gather(*jobs))
+        results = list(await asyncio.gather(*jobs))
+        finished = True
+        return results
+    finally:
+        await _shut_down(pool, cancel_futures=not finished)
 
 
 async def main() -> None:
@@ -180,8 +204,11 @@ async def main() -> None:
         print(f"crunched them one by one in {loop.time() - started:.1f} s")
 
         started = loop.time()
-        with ThreadPoolExecutor(max_workers=4) as threads:
+        threads = ThreadPoolExecutor(max_workers=4)
+        try:
             await asyncio.gather(*(loop.run_in_executor(threads, crunch, p) for p in paths))
+        finally:  # off the loop: shutdown(wait=True) blocks until the threads end
+            await asyncio.to_thread(threads.shutdown, wait=True)
         print(f"crunched them in {loop.time() - started:.1f} s on threads (the GIL: no gain)")
 
         started = loop.time()
