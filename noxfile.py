@@ -65,14 +65,14 @@ def progress(session: nox.Session) -> None:
 
 @nox.session
 def hint(session: nox.Session) -> None:
-    """Show the next hint for a kata: `nox -s hint -- 03` (one more each time)."""
+    """The hints seen for a kata plus the next one: `nox -s hint -- 03`."""
     install_group(session, "grade")
     katagrader(session, "hint", *session.posargs)
 
 
 @nox.session
 def watch(session: nox.Session) -> None:
-    """Grade a kata again on every save: `nox -s watch -- 03` (Ctrl-C to stop)."""
+    """The guided session: grades the current kata on every save, keys for the rest (q quits)."""
     install_group(session, "grade")
     katagrader(session, "watch", *session.posargs)
 
@@ -86,7 +86,7 @@ def reset(session: nox.Session) -> None:
 
 @nox.session
 def solution(session: nox.Session) -> None:
-    """Show a kata's reference solution and a diff with yours, once yours passes."""
+    """How your file differs from the reference, once it passes (`-- 03 --full`: the file)."""
     install_group(session, "grade")
     katagrader(session, "solution", *session.posargs)
 
