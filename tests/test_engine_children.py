@@ -161,7 +161,10 @@ def test_wall_clock_deadline_on_the_fake_clock_is_pointed_out(kata: DemoKata) ->
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
     assert "runs the event loop on a fake clock" in text
-    assert "your code reads the wall clock at target/01_demo/demo.py, line 4: deadline = time.monotonic() + 1 (and 1 more)" in text
+    assert (
+        "your code reads the wall clock at target/01_demo/demo.py, line 4: deadline = time.monotonic() + 1 (and 1 more)"
+        in text
+    )
 
 
 def test_a_cancelled_task_failing_in_a_done_callback_is_reported(kata: DemoKata) -> None:

@@ -107,7 +107,10 @@ class RequestIdFilter(logging.Filter):
             gets `record.request_id == "r-7"`; outside any request, "-".
         """
         # TODO: step 1
-        raise NotImplementedError("Step 1: stamp record.request_id with REQUEST_ID and keep the record.")
+        raise NotImplementedError(
+            "Step 1: stamp record.request_id with REQUEST_ID and keep the record."
+        )
+
 
 async def handle_request(request: Request, backend: Backend, audit_pool: Executor) -> Response:
     """Handle one request with its ID and deadline visible to every part of the work.
@@ -140,6 +143,7 @@ async def handle_request(request: Request, backend: Backend, audit_pool: Executo
         "with to_thread, audit on audit_pool through a copy of the context, reset both."
     )
 
+
 async def handle_all(
     requests: list[Request], backend: Backend, audit_pool: Executor
 ) -> list[Response]:
@@ -167,6 +171,7 @@ async def handle_all(
     """
     # TODO: step 3
     raise NotImplementedError("Step 3: handle every request concurrently, each in its own task.")
+
 
 async def main() -> None:
     handler = logging.StreamHandler()

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import leaves, learner_module, outcome, within
+from katagrader import learner_module, leaves, outcome, within
 
 rc = learner_module("request_context")
 
@@ -112,7 +112,11 @@ class ProbedBackend:
         self.logger.info("%s %s", part, name)
 
     def parts(self, part: str) -> list[tuple[str, str, float | None, str]]:
-        return [(name, rid, deadline, thread) for p, name, rid, deadline, thread in self.seen if p == part]
+        return [
+            (name, rid, deadline, thread)
+            for p, name, rid, deadline, thread in self.seen
+            if p == part
+        ]
 
     async def user(self, name: str) -> dict[str, str]:
         self._note("user", name)
@@ -185,7 +189,9 @@ async def test_filter_stamps_the_current_request_id() -> None:
 @pytest.mark.task(1)
 async def test_filter_outside_a_request_stamps_a_dash() -> None:
     """Outside any request the stamp is "-", and the filter keeps every record."""
-    result = rc.RequestIdFilter().filter(logging.LogRecord("x", logging.INFO, "f", 1, "m", None, None))
+    result = rc.RequestIdFilter().filter(
+        logging.LogRecord("x", logging.INFO, "f", 1, "m", None, None)
+    )
     assert result is True, (
         f"RequestIdFilter().filter(record) returned {result!r}; expected True: a filter that "
         "returns a false value drops the record."
@@ -205,11 +211,13 @@ async def test_filter_outside_a_request_stamps_a_dash() -> None:
 @pytest.mark.task(2)
 async def test_child_tasks_see_the_request() -> None:
     """user() and orders(), run in child tasks, see the request's ID and deadline."""
-    with captured_log() as (logger, handler), CountingPool() as pool:
+    with captured_log() as (logger, _handler), CountingPool() as pool:
         backend = ProbedBackend(logger)
         request, _ = await handle_one(backend, pool)
     rows = backend.parts("user") + backend.parts("orders")
-    assert len(rows) == 2, f"the backend's user() and orders() were called {len(rows)} time(s) in all; expected once each."
+    assert len(rows) == 2, (
+        f"the backend's user() and orders() were called {len(rows)} time(s) in all; expected once each."
+    )
     wrong = mismatches(rows, request)
     assert not wrong, (
         f"in handle_request for {request.id!r} (deadline {request.deadline}), user() and "
@@ -221,7 +229,7 @@ async def test_child_tasks_see_the_request() -> None:
 @pytest.mark.task(2)
 async def test_render_thread_sees_the_request() -> None:
     """render(), run with asyncio.to_thread, sees the request's ID and deadline."""
-    with captured_log() as (logger, handler), CountingPool() as pool:
+    with captured_log() as (logger, _handler), CountingPool() as pool:
         backend = ProbedBackend(logger)
         request, _ = await handle_one(backend, pool)
     rows = backend.parts("render")
@@ -233,8 +241,7 @@ async def test_render_thread_sees_the_request() -> None:
         "variables: to_thread copies the current context into the thread."
     )
     assert rows[0][3] != threading.current_thread().name, (
-        "render() ran on the event loop's own thread; it blocks, so run it with "
-        "asyncio.to_thread."
+        "render() ran on the event loop's own thread; it blocks, so run it with asyncio.to_thread."
     )
 
 
@@ -253,7 +260,11 @@ async def test_audit_on_the_pool_sees_the_request() -> None:
         "`loop.run_in_executor(audit_pool, ...)`."
     )
     wrong = mismatches(rows, request)
-    stamps = [getattr(r, "request_id", "<missing>") for r in handler.records if r.getMessage().startswith("audit")]
+    stamps = [
+        getattr(r, "request_id", "<missing>")
+        for r in handler.records
+        if r.getMessage().startswith("audit")
+    ]
     assert not wrong and stamps == [request.id], (
         f"audit() on audit_pool saw {wrong} and its log line was stamped {stamps}; expected "
         f"ID {request.id!r}. run_in_executor does not copy the context (to_thread does): "
@@ -268,7 +279,7 @@ async def test_response_holds_each_part() -> None:
     """handle_request returns the request's ID, the user, the orders, the page and the audit."""
     with captured_log() as (logger, _), CountingPool() as pool:
         backend = ProbedBackend(logger)
-        request, response = await handle_one(backend, pool, "r-9", "bo")
+        _request, response = await handle_one(backend, pool, "r-9", "bo")
     expected = rc.Response(
         "r-9", {"name": "bo"}, ["bo-order"], "page of bo with 1 orders", "audited bo"
     )
@@ -402,7 +413,9 @@ async def test_requests_are_handled_concurrently() -> None:
     with captured_log() as (logger, _), CountingPool() as pool:
         backend = ProbedBackend(logger, barrier=asyncio.Barrier(len(NAMES)))
         try:
-            await within(3, rc.handle_all(requests_for(NAMES), backend, pool), what="handle_all(...)")
+            await within(
+                3, rc.handle_all(requests_for(NAMES), backend, pool), what="handle_all(...)"
+            )
         except Exception as exc:
             if "did not finish within" not in str(exc):
                 raise
@@ -442,7 +455,9 @@ async def test_responses_come_in_request_order() -> None:
     latency = {name: 0.05 * (len(NAMES) - i) for i, name in enumerate(NAMES)}
     with captured_log() as (logger, _), CountingPool() as pool:
         backend = ProbedBackend(logger, latency=latency)
-        responses = await within(10, rc.handle_all(requests_for(NAMES), backend, pool), what="handle_all(...)")
+        responses = await within(
+            10, rc.handle_all(requests_for(NAMES), backend, pool), what="handle_all(...)"
+        )
     got = [getattr(r, "request_id", r) for r in responses]
     expected = [f"r-{name}" for name in NAMES]
     assert got == expected, (

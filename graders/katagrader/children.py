@@ -28,7 +28,7 @@ import sysconfig
 import types
 import weakref
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,9 +103,7 @@ def tracking_tasks(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     (chained to any factory already set, and restored afterwards)."""
     previous: TaskFactory | None = loop.get_task_factory()
 
-    def factory(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
-    ) -> asyncio.Future[Any]:
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future[Any]:
         task = (
             previous(loop, coro, **kwargs)
             if previous is not None
