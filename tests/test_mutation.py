@@ -264,9 +264,33 @@ class TestRecordedScores:
         path = run.record(_fake_run(tmp_path))
         data = json.loads(path.read_text())
         data["mutants"][0]["after"] = "something else"
+        data["inputs"] = "the digest of older code"
         path.write_text(json.dumps(data))
         (problem,) = check.check_kata(SEMAPHORES)
         assert "re-run `nox -s mutate -- 05`" in problem
+
+    def test_unchanged_inputs_need_no_generation(
+        self, tmp_path: Path, recorded: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Scores recorded from the very inputs there are now (same digest of solution,
+        stub, equivalents and operators) are consistent without generating mutants: the
+        check costs nothing for the katas nobody touched."""
+        run.record(_fake_run(tmp_path))
+
+        def refuse(*args: object) -> None:
+            raise AssertionError("generated mutants although nothing changed")
+
+        monkeypatch.setattr(check, "generate", refuse)
+        assert check.check_kata(SEMAPHORES) == []
+
+    def test_changed_inputs_with_the_same_mutants_pass(self, tmp_path: Path, recorded: Path) -> None:
+        """A change that leaves the mutants as they were (a comment, code outside the
+        learner's bodies) does not make the scores stale."""
+        path = run.record(_fake_run(tmp_path))
+        data = json.loads(path.read_text())
+        data["inputs"] = "the digest before a comment was edited"
+        path.write_text(json.dumps(data))
+        assert check.check_kata(SEMAPHORES) == []
 
     def test_missing_scores(self, recorded: Path) -> None:
         """No record is a problem for `--check`, not for the verify test below."""
@@ -311,8 +335,16 @@ class TestGrading:
 
     def _grade(self, tree: Path, seconds: float = 60) -> tuple[int, dict[str, Any]]:
         done = subprocess.run(
-            [sys.executable, "-m", "kata_mutation.grade", SEMAPHORES.slug, "--tree", str(tree)]
-            + ["--seconds", str(seconds)],
+            [
+                sys.executable,
+                "-m",
+                "kata_mutation.grade",
+                SEMAPHORES.slug,
+                "--tree",
+                str(tree),
+                "--seconds",
+                str(seconds),
+            ],
             capture_output=True,
             text=True,
             cwd=REPO_ROOT,

@@ -24,7 +24,7 @@ import cosmic_ray.plugins
 from katagrader.manifest import Kata, load_manifest
 from katagrader.targets import REPO_ROOT, display_path
 
-from .mutants import EquivalentsError, MutantId, generate
+from .mutants import EquivalentsError, MutantId, equivalents_path, generate, inputs_digest
 from .operators import OPERATORS
 
 SCORES = REPO_ROOT / "docs" / "mutation"
@@ -41,6 +41,19 @@ def check_kata(kata: Kata, require_scores: bool = True) -> list[str]:
     """Problems found for one kata, each a sentence saying what to do. Without
     `require_scores`, a kata with no recorded scores yet is not a problem."""
     problems: list[str] = []
+    path = SCORES / f"{kata.slug}.json"
+    shown = display_path(path)
+    rerun = f"re-run `nox -s mutate -- {kata.number:02d}` and commit {shown}"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if data is not None and data.get("inputs") == inputs_digest(kata):
+        # Recorded from exactly the code, equivalents and operators there are now.
+        return [
+            f"{where} matched no mutant when the scores were recorded: update or delete "
+            f"it, then {rerun}."
+            for where in data.get("stale_equivalents", [])
+        ]
+    if data is None and not require_scores and not equivalents_path(kata).exists():
+        return []  # nothing recorded, nothing listed: nothing to compare
     with tempfile.TemporaryDirectory(prefix="kata-mutants-") as scratch:
         try:
             plan = generate(kata, Path(scratch))
@@ -57,15 +70,11 @@ def check_kata(kata: Kata, require_scores: bool = True) -> list[str]:
         if m.skipped is None or m.is_equivalent
     )
     equivalent_now = sum(m.is_equivalent for m in plan.mutants)
-    path = SCORES / f"{kata.slug}.json"
-    shown = display_path(path)
-    rerun = f"re-run `nox -s mutate -- {kata.number:02d}` and commit {shown}"
-    if not path.exists():
+    if data is None:
         if not require_scores:
             return problems
         problems.append(f"{kata.slug}: no recorded scores ({shown}): {rerun}.")
         return problems
-    data = json.loads(path.read_text(encoding="utf-8"))
     recorded = Counter(_key(m) for m in data["mutants"])
     if recorded != now:
         gone, new = recorded - now, now - recorded

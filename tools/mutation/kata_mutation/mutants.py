@@ -24,11 +24,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import hashlib
 import re
 import shutil
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +372,24 @@ def plan_session(
 def _order(item: WorkItem) -> tuple[str, str, int]:
     spec = item.mutations[0]
     return (str(spec.module_path), spec.operator_name, spec.occurrence)
+
+
+def inputs_digest(kata: Kata) -> str:
+    """A digest of everything a kata's mutants depend on: its solution and stub, its
+    equivalents file, this package's operators and filters, and cosmic-ray's version.
+    Scores recorded with the same digest were measured on the mutants the code has now."""
+    digest = hashlib.sha256(version("cosmic-ray").encode())
+    files = [
+        *sorted((REPO_ROOT / "solutions" / kata.slug).glob("*.py")),
+        *sorted((REPO_ROOT / "exercises" / kata.slug).glob("*.py")),
+        equivalents_path(kata),
+        Path(__file__).with_name("operators.py"),
+        Path(__file__),
+    ]
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def generate(kata: Kata, scratch: Path, operators: str = "all") -> Plan:

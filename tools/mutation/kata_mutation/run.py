@@ -34,7 +34,7 @@ from katagrader.runner import DEFAULT_KATA_SECONDS
 from katagrader.targets import REPO_ROOT
 
 from . import grade as grading
-from .mutants import Mutant, Plan, family, plan_session
+from .mutants import Mutant, Plan, family, inputs_digest, plan_session
 
 SCRATCH = REPO_ROOT / ".katas" / "mutation"
 SCORES = REPO_ROOT / "docs" / "mutation"
@@ -293,6 +293,8 @@ def record(run: KataRun) -> Path:
         "jobs": run.jobs,
         "wall_seconds": run.wall_seconds,
         "baseline_seconds": run.baseline_seconds,
+        "inputs": inputs_digest(run.kata),
+        "stale_equivalents": [e.where for e in run.plan.unmatched],
         "scores": {which: run.counts(which) for which in FAMILIES},
         "mutants": [
             {
