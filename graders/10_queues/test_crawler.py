@@ -1,4 +1,28 @@
-"""Grades exercises/10_queues/crawler.py: a queue, a fixed pool of workers, join, cancel."""
+"""Grades exercises/10_queues/crawler.py: a queue, a fixed pool of workers, join, cancel.
+
+Requirements:
+- 1: every page reachable from the start is fetched and its links recorded, no other page
+  -> test_worker_finds_every_reachable_page
+- 1: a link is queued (and fetched) once, added to `seen` when queued
+  -> test_worker_fetches_each_url_once
+- 1: a failing fetch is recorded as "ExceptionName: message" and the worker carries on;
+  task_done() once per URL taken, so join() returns -> test_worker_marks_failing_pages_done
+- 1: links are queued only while len(seen) < max_urls, checked in the same step as the add
+  -> test_worker_respects_the_url_limit
+- 1: the worker loops until cancelled -> test_worker_finds_every_reachable_page
+- 2: crawl returns once queue.join() has returned, with the whole site
+  -> test_crawl_returns_the_whole_site
+- 2: the workers are cancelled and awaited before crawl returns (checked at that instant)
+  -> test_crawl_returns_the_whole_site
+- 2: `workers` worker tasks: exactly that many fetches at once
+  -> test_crawl_fetches_with_all_workers_at_once
+- 2: `seen` starts with the start URL -> test_crawl_fetches_each_url_once,
+  test_crawl_passes_the_url_limit_on
+- 2: a failing start page ends the crawl, in report.errors -> test_crawl_survives_failing_pages
+- 2: max_urls reaches the workers -> test_crawl_passes_the_url_limit_on
+- checks: no worker left running, no coroutine un-awaited, the loop never blocked
+  -> test_crawl_returns_the_whole_site, test_crawl_survives_failing_pages
+"""
 
 from __future__ import annotations
 
@@ -191,9 +215,10 @@ async def test_worker_marks_failing_pages_done() -> None:
         "the failing pages. Catch the fetch's exception and record it instead of letting the "
         "worker die."
     )
-    assert all("ProbeError" in errors[url] for url in broken), (
-        f"report.errors is {errors}; each message should name the exception, e.g. "
-        "'ProbeError: 500 Internal Server Error: ...' (f\"{type(exc).__name__}: {exc}\")."
+    expected = {url: f"ProbeError: 500 Internal Server Error: {url}" for url in broken}
+    assert errors == expected, (
+        f"report.errors is {errors}; expected {expected}: the exception's class name, a colon, "
+        'then its message (f"{type(exc).__name__}: {exc}").'
     )
 
 
@@ -271,6 +296,28 @@ async def test_crawl_survives_failing_pages() -> None:
 
 @pytest.mark.task(2)
 @pytest.mark.looptime
+async def test_crawl_fetches_each_url_once() -> None:
+    """crawl() starts `seen` with the start URL: pages linking back to it do not refetch it."""
+    site = ProbedSite(mesh_site(hubs=6, shared=5))  # every hub links back to the start page
+    await within(
+        120, crawler.crawl(BASE, site.fetch, workers=3), what="crawl(BASE, fetch, workers=3)"
+    )
+    repeated = sorted({url for url in site.fetched if site.fetched.count(url) > 1})
+    start_advice = (
+        f"The start page {BASE} was fetched {site.fetched.count(BASE)} times: crawl() must put "
+        "it in `seen` before the first worker runs (`seen = {start}`), or every page linking "
+        "back to it queues it again."
+        if BASE in repeated
+        else "Each link must be added to `seen` when it is queued."
+    )
+    assert not repeated, (
+        f"crawl(BASE, fetch, workers=3) fetched these URLs more than once: {repeated[:5]}. "
+        + start_advice
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
 async def test_crawl_passes_the_url_limit_on() -> None:
     """crawl(..., max_urls=7) fetches 7 URLs of a big site."""
     site = ProbedSite(tree_site(fanout=6, depth=3))
@@ -279,7 +326,25 @@ async def test_crawl_passes_the_url_limit_on() -> None:
         crawler.crawl(BASE, site.fetch, workers=3, max_urls=7),
         what="crawl(BASE, fetch, workers=3, max_urls=7)",
     )
+    distinct = len(set(site.fetched))
+    if site.fetched.count(BASE) > 1:
+        advice = (
+            f"The start page was fetched {site.fetched.count(BASE)} times: it was not in `seen` "
+            "(start with `seen = {start}`), so it was queued again and counted apart."
+        )
+    elif distinct == 8:
+        advice = (
+            "One URL too many: the start URL counts towards max_urls, so `seen` must hold it "
+            "from the start (`seen = {start}`)."
+        )
+    elif distinct > 7:
+        advice = (
+            f"{distinct} distinct URLs were fetched: the workers did not get max_urls=7 "
+            "(pass it on to every worker)."
+        )
+    else:
+        advice = "Too few: keep queueing links while len(seen) < max_urls."
     assert len(site.fetched) == 7 and len(report.urls) == 7, (
-        f"crawl(BASE, fetch, workers=3, max_urls=7) fetched {len(site.fetched)} URLs and "
-        f"reported {len(report.urls)}; expected 7. Pass max_urls on to every worker."
+        f"crawl(BASE, fetch, workers=3, max_urls=7) fetched {len(site.fetched)} URLs "
+        f"({distinct} distinct) and reported {len(report.urls)}; expected 7. {advice}"
     )
