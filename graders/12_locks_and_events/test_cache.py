@@ -1,4 +1,26 @@
-"""Grades exercises/12_locks_and_events/cache.py: one fetch per key, shared outcomes."""
+"""Grades exercises/12_locks_and_events/cache.py: one fetch per key, shared outcomes.
+
+Requirements:
+- 1: concurrent callers for a missing key make one fetch and all get its value
+  -> test_concurrent_callers_share_one_fetch
+- 1: a fetched value is cached and returned at once -> test_a_fetched_value_is_cached
+- 1: two keys are fetched at the same time -> test_different_keys_fetch_concurrently
+- 1: a cached key answers at once during another key's fetch
+  -> test_a_cached_key_answers_during_another_fetch
+- 2: a failed fetch: every waiter raises its error, one fetch made
+  -> test_an_error_reaches_every_waiter
+- 2: nothing cached, the flight forgotten, the next get fetches again
+  -> test_the_next_call_after_an_error_retries
+- 2: a cancelled leader: the waiters neither hang nor return nothing, one of them fetches
+  again (one new fetch), the leader ends cancelled
+  -> test_a_cancelled_leader_does_not_strand_the_waiters
+- 3: get_many gets the distinct keys concurrently and returns a dict of key to value
+  -> test_get_many_fetches_the_keys_concurrently, test_get_many_fetches_a_repeated_key_once
+- 3: a failing key makes get_many raise with no other get left running
+  -> test_get_many_fails_with_nothing_left_running
+- checks: no task left running, no coroutine un-awaited, the loop never blocked
+  -> test_get_many_fails_with_nothing_left_running, test_concurrent_callers_share_one_fetch
+"""
 
 from __future__ import annotations
 
@@ -8,7 +30,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from katagrader import InFlight, learner_module, within
+from katagrader import InFlight, learner_module, leaves, outcome, within
 
 cache_module = learner_module("cache")
 
@@ -52,9 +74,9 @@ def new_cache(backend: ProbedBackend) -> Any:
 
 def raise_not_started(outcomes: list[Any]) -> None:
     """An unfinished step reads as "not started", whichever caller hit it first."""
-    for outcome in outcomes:
-        if isinstance(outcome, NotImplementedError):
-            raise outcome
+    for each in outcomes:
+        if isinstance(each, NotImplementedError):
+            raise each
 
 
 async def gathered(*awaitables: Awaitable[Any]) -> list[Any]:
@@ -262,6 +284,14 @@ async def test_a_cancelled_leader_does_not_strand_the_waiters() -> None:
         f"the cancelled cache.get('sku-5') ended with {leader_outcome!r}; expected it to be "
         "cancelled (never swallow CancelledError)."
     )
+    # The cancelled fetch, then one new fetch for all three waiters (or none, when the
+    # first fetch was shielded from its caller's cancellation and finished anyway).
+    assert len(backend.calls) <= 2, (
+        f"after the leader was cancelled, its 3 waiters made {len(backend.calls) - 1} new "
+        f"fetches of 'sku-5' ({len(backend.calls)} in all); expected one new fetch shared by "
+        "the three: the first waiter to wake leads a new Flight, the others wait on it "
+        "(loop back to the top of get(), do not call fetch directly)."
+    )
 
 
 # Step 3: get_many ------------------------------------------------------------------------
@@ -282,6 +312,23 @@ async def test_get_many_fetches_the_keys_concurrently() -> None:
         f"cache.get_many({keys}) had at most {backend.in_flight.peak} fetches in flight and "
         f"took {elapsed:g} s; expected 3 at once, 1 s. Start a get() for every key before "
         "awaiting any (a TaskGroup or gather)."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_get_many_fails_with_nothing_left_running() -> None:
+    """If one key's fetch fails, get_many raises its error once no other get is running."""
+    backend = ProbedBackend(failures={"sku-bad": 1}, slow={"sku-slow": 5})
+    cache = new_cache(backend)
+    keys = ["sku-slow", "sku-bad"]
+    what = f"cache.get_many({keys}) with 'sku-bad' failing at 1 s"
+    # within() also checks, the instant get_many returns, that no task it started still runs.
+    result, error = await outcome(30, cache.get_many(keys), what)
+    assert error is not None and all(isinstance(e, ProbeBackendError) for e in leaves(error)), (
+        f"{what} "
+        + (f"raised {error!r}" if error else f"returned {result!r}")
+        + "; expected the fetch's ProbeBackendError, bare or in an ExceptionGroup."
     )
 
 
