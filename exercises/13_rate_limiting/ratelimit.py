@@ -133,6 +133,10 @@ async def send_all(gateway: Gateway, bucket: TokenBucket, messages: list[Message
     Returns:
         The gateway's ids, in the order of `messages`.
 
+    Raises:
+        Whatever a send raised (inside an ExceptionGroup with a TaskGroup), once no other
+        send is still running or waiting for a token.
+
     Example:
         >>> msgs = [Message("+100", "hi"), Message("+200", "yo")]
         >>> asyncio.run(send_all(FakeGateway(0), TokenBucket(5, burst=2), msgs))

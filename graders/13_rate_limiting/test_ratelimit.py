@@ -1,6 +1,24 @@
 """Grades exercises/13_rate_limiting/ratelimit.py: a fair, cancellation-safe token bucket
 on the event loop's clock. Every test runs on looptime's fake clock, so the waits are
-exact and cost no real time."""
+exact and cost no real time.
+
+Requirements:
+- 1: available() starts full, refills rate per second of loop time, capped at burst, in
+  self._tokens -> test_available_refills_at_rate_up_to_burst
+- 2: a full bucket serves burst acquisitions at once -> test_burst_is_served_at_once
+- 2: then each acquisition waits exactly until a token is there, no busy wait
+  -> test_acquisitions_take_the_expected_time, test_acquire_waits_only_for_the_missing_fraction
+- 2: waiters are served in the order they called -> test_waiters_are_served_in_fifo_order
+- 2: a waiter cancelled while waiting takes no token -> test_cancelled_waiter_spends_no_token
+- 3: `async with bucket:` takes a token, gives nothing back, `as` gives the bucket
+  -> test_async_with_takes_a_token
+- 4: send_all paces the starts, overlaps the requests, ids in message order
+  -> test_send_all_paces_requests_and_overlaps_them
+- 4: a failing send is raised with no other send left running or waiting
+  -> test_send_all_stops_the_other_sends_when_one_fails
+- checks: no task left running, no coroutine un-awaited, the loop never blocked
+  -> test_send_all_paces_requests_and_overlaps_them, test_cancelled_waiter_spends_no_token
+"""
 
 from __future__ import annotations
 
@@ -11,7 +29,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from katagrader import DeadlineExceeded, InFlight, learner_module, within
+from katagrader import DeadlineExceeded, InFlight, learner_module, leaves, outcome, within
 
 ratelimit = learner_module("ratelimit")
 
@@ -130,6 +148,36 @@ async def test_acquisitions_take_the_expected_time() -> None:
 
 @pytest.mark.task(2)
 @pytest.mark.looptime
+async def test_acquire_waits_only_for_the_missing_fraction() -> None:
+    """With part of a token already refilled, acquire waits only for the rest of it."""
+    bucket = drained(rate=1, burst=1)
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.25)  # a quarter of a token has arrived
+    started = loop.time()
+    times: list[float] = []
+
+    async def two() -> None:
+        for _ in range(2):
+            await bucket.acquire()
+            times.append(round(loop.time() - started, 6))
+
+    await paced(30, two(), what="two bucket.acquire() on a TokenBucket(rate=1) holding 0.25")
+    expected = [0.75, 1.75]
+    if times[:1] == pytest.approx([1.0]):
+        advice = (
+            "The first waited a full 1/rate = 1 s although a quarter of a token was already "
+            "there: sleep (1 - tokens) / rate, the time the missing part takes."
+        )
+    else:
+        advice = "Sleep exactly (1 - tokens) / rate: the time the missing part of a token takes."
+    assert times == pytest.approx(expected), (
+        f"TokenBucket(rate=1, burst=1), emptied and then left 0.25 s to refill 0.25 tokens: "
+        f"two acquire() in a row returned after {times} s; expected {expected}. {advice}"
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
 async def test_waiters_are_served_in_fifo_order() -> None:
     """Waiters get their tokens in the order they called acquire(), one per 1/rate."""
     bucket = drained(rate=1, burst=1)
@@ -190,12 +238,27 @@ async def test_cancelled_waiter_spends_no_token() -> None:
         f"the first waiter was cancelled at 0.5 s but acquire() returned for it at "
         f"{served.get('first')} s; a cancelled acquire() must end with CancelledError."
     )
+    second = served.get("second")
+    if second == pytest.approx(2.0):
+        advice = (
+            "The second was served one token late, as if the cancelled waiter had taken (or "
+            "reserved) a token: it must not, the time it waited keeps filling the bucket for "
+            "the next one. Take the token only once the wait is over."
+        )
+    elif second == pytest.approx(1.5):
+        advice = (
+            "The second took over at 0.5 s, when half a token had arrived, and then waited a "
+            "whole 1/rate: sleep only (1 - tokens) / rate."
+        )
+    else:
+        advice = (
+            "A cancelled waiter takes no token, and the next waiter is served when the token "
+            "it would have had arrives."
+        )
     assert served == pytest.approx({"second": 1.0, "third": 2.0}), (
         "two tasks waited on an empty TokenBucket(rate=1, burst=1); the first was cancelled "
-        f"at 0.5 s. The second was served at {served.get('second')} s and a third waiter at "
-        f"{served.get('third')} s; expected 1.0 s and 2.0 s. A cancelled waiter must not "
-        "spend (or reserve) a token: the time it waited keeps filling the bucket for the "
-        "next one. Take the token only once you are sure to return."
+        f"at 0.5 s. The second was served at {second} s and a third waiter at "
+        f"{served.get('third')} s; expected 1.0 s and 2.0 s. {advice}"
     )
 
 
@@ -225,11 +288,17 @@ async def test_async_with_takes_a_token() -> None:
     )
 
 
-class ProbedGateway:
-    """A gateway whose requests take `latency` s; records when each one started."""
+class GatewayDown(Exception):
+    """The grader's gateway refused a message."""
 
-    def __init__(self, latency: float) -> None:
+
+class ProbedGateway:
+    """A gateway whose requests take `latency` s; records when each one started. Messages
+    to a number in `refused` fail with GatewayDown at the end of their request."""
+
+    def __init__(self, latency: float, refused: frozenset[str] = frozenset()) -> None:
         self.latency = latency
+        self.refused = refused
         self.in_flight = InFlight()
         self.started: list[float] = []
 
@@ -237,7 +306,10 @@ class ProbedGateway:
         self.started.append(round(asyncio.get_running_loop().time(), 6))
         async with self.in_flight:
             await asyncio.sleep(self.latency)
-        return f"id-{message.number}"  # type: ignore[attr-defined]
+        number = message.number  # type: ignore[attr-defined]
+        if number in self.refused:
+            raise GatewayDown(f"{number} refused")
+        return f"id-{number}"
 
 
 @pytest.mark.task(4)
@@ -269,4 +341,30 @@ async def test_send_all_paces_requests_and_overlaps_them() -> None:
         f"send_all took {elapsed:g} s with at most {gateway.in_flight.peak} requests in flight; "
         "expected 2.0 s with 5 or more overlapping (1 s per request). The bucket paces when "
         "requests start; the requests themselves run concurrently (gather or a TaskGroup)."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
+async def test_send_all_stops_the_other_sends_when_one_fails() -> None:
+    """When a send fails, send_all raises its error with no other send left running or
+    waiting for a token."""
+    gateway = ProbedGateway(latency=0.1, refused=frozenset({"+1"}))
+    bucket = ratelimit.TokenBucket(rate=5, burst=3)
+    messages = [ratelimit.Message(f"+{n}", "hello") for n in range(8)]
+    what = "send_all(gateway, bucket, 8 messages), the 2nd one refused"
+    # within() also checks, the instant send_all returns, that no task it started still runs.
+    ids, error = await outcome(30, ratelimit.send_all(gateway, bucket, messages), what)
+    started_by_then = len(gateway.started)
+    await asyncio.sleep(5)  # would a send left waiting for a token still go out?
+    assert error is not None and all(isinstance(e, GatewayDown) for e in leaves(error)), (
+        f"{what} "
+        + (f"raised {error!r}" if error else f"returned {ids!r}")
+        + "; expected the gateway's GatewayDown, bare or in an ExceptionGroup."
+    )
+    assert len(gateway.started) == started_by_then and gateway.in_flight.current == 0, (
+        f"{what} raised after {started_by_then} requests had started, yet "
+        f"{len(gateway.started) - started_by_then} more started afterwards: sends left waiting "
+        "for a token went out after send_all had given up. Cancel the others when one fails "
+        "(a TaskGroup does, and waits for them)."
     )

@@ -150,6 +150,10 @@ async def send_all(gateway: Gateway, bucket: TokenBucket, messages: list[Message
     Returns:
         The gateway's ids, in the order of `messages`.
 
+    Raises:
+        Whatever a send raised (inside an ExceptionGroup with a TaskGroup), once no other
+        send is still running or waiting for a token.
+
     Example:
         >>> msgs = [Message("+100", "hi"), Message("+200", "yo")]
         >>> asyncio.run(send_all(FakeGateway(0), TokenBucket(5, burst=2), msgs))
@@ -162,8 +166,12 @@ async def send_all(gateway: Gateway, bucket: TokenBucket, messages: list[Message
         async with bucket:
             return await gateway.send(message)
 
-    # gather keeps the ids in the order of the messages, whatever order they finish in.
-    return list(await asyncio.gather(*(send_one(m) for m in messages)))
+    # A TaskGroup rather than a bare gather: if one send fails, the group cancels the
+    # others (those still waiting for a token, too) and waits for them before raising.
+    # The tasks, in message order, keep the ids in order whatever order they finish in.
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(send_one(m)) for m in messages]
+    return [task.result() for task in tasks]
 
 
 async def main() -> None:
