@@ -466,8 +466,7 @@ def test_the_sandbox_hides_what_it_must(tmp_path: Path) -> None:
     """Inside a run: no solutions/, tests/ or exercises/, no network, its own PID namespace,
     a read-only engine, and the run folder as the only writable place."""
     run = sandbox.RunDirs(tmp_path / "run")
-    run.target.mkdir(parents=True)
-    sandbox.prepare_run_dirs(run, None, slot=0)
+    sandbox.prepare_run_dirs(run, slot=0)
     engine_file = REPO_ROOT / "graders" / "katagrader" / "__init__.py"
     probe = f"""
 import os, socket, json

@@ -58,7 +58,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--verify-runs", type=int, default=1, help="0 skips verify")
     parser.add_argument("--kata", default="03")
+    parser.add_argument(
+        "--class-grading",
+        action="store_true",
+        help="only the class-grading throughput, with and without the sandbox (bench_class)",
+    )
+    parser.add_argument("--students", type=int, default=4, help="with --class-grading")
+    parser.add_argument("--jobs", type=int, default=0, help="with --class-grading")
+    parser.add_argument(
+        "--learner",
+        action="store_true",
+        help="only the learner's loop (watch, grade, blocked loop), interleaved with the floor",
+    )
     args = parser.parse_args()
+    if args.class_grading:
+        return bench_class(args.students, max(1, args.runs), args.jobs)
+    if args.learner:
+        from bench_learner import bench_learner
+
+        return bench_learner(max(1, args.runs))
     nox = shutil.which("nox")
     if nox is None:
         print("nox is not on PATH: python3 -m pip install -r requirements/nox.txt")
@@ -116,6 +134,61 @@ def main() -> int:
     for name, median, samples in rows:
         shown = ", ".join(f"{s:.2f}" for s in samples)
         print(f"| {name} | {median:.2f} | {shown} | {median / floor:.1f} |")
+    return 0
+
+
+def bench_class(students: int, rounds: int, jobs: int) -> int:
+    """Kata runs per second when grading a class of `students` copies of solutions/ on
+    every kata, sandboxed and not, in one run (`.nox/grade/bin/python tools/bench.py
+    --class-grading`): the two modes alternate (ABBA...), so a
+    neighbour's load on a shared machine falls on both alike. Prints a Markdown table."""
+    # This interpreter (run the benchmark with the grade venv's), this checkout's engine.
+    grade = [sys.executable, "-m", "katagrader", "grade"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "graders")}
+    katas = len(list((ROOT / "solutions").glob("[0-9][0-9]_*")))
+    samples: dict[str, list[float]] = {"sandboxed": [], "no sandbox": []}
+    verdicts: dict[str, list[str]] = {"sandboxed": [], "no sandbox": []}
+    with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
+        submissions = Path(scratch) / "submissions"
+        for n in range(students):
+            shutil.copytree(ROOT / "solutions", submissions / f"student{n:02d}")
+        # Fill the class cache (.katas/class-cache: the reference solutions graded once per
+        # engine and graders version) before timing, and report what that costs.
+        one = Path(scratch) / "one"
+        shutil.copytree(ROOT / "solutions", one / "student")
+        warm = timed([*grade, f"--submissions={one}", "--out", str(Path(scratch) / "w")], env)
+        modes = ["sandboxed", "no sandbox"]
+        order = [m for r in range(rounds) for m in (modes if r % 2 == 0 else modes[::-1])]
+        for number, mode in enumerate(order):
+            out = Path(scratch) / f"out{number}"
+            command = [*grade, f"--submissions={submissions}", f"--out={out}"]
+            command += [f"--jobs={jobs}"] if jobs else []
+            command += ["--no-sandbox"] if mode == "no sandbox" else []
+            samples[mode].append(timed(command, env))
+            with (out / "students.csv").open(encoding="utf-8") as handle:
+                passed = sum(int(line.split(",")[2]) for line in list(handle)[1:])
+            verdicts[mode].append(f"{passed}/{students * katas}")
+    runs = students * katas
+    print(
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"Date: {time.strftime('%Y-%m-%d %H:%M')}; {students} students x {katas} katas, ")
+    print(f"jobs={jobs or os.cpu_count()}, order {', '.join(order)}\n")
+    print("| mode | median (s) | runs (s) | kata runs/s | katas passed |")
+    print("| --- | --- | --- | --- | --- |")
+    medians = {}
+    for mode in modes:
+        medians[mode] = statistics.median(samples[mode])
+        shown = ", ".join(f"{s:.1f}" for s in samples[mode])
+        rate = runs / medians[mode]
+        print(
+            f"| {mode} | {medians[mode]:.1f} | {shown} | {rate:.2f} | {', '.join(verdicts[mode])} |"
+        )
+    print(f"\nWarm-up (not counted): one student, class cache built first: {warm:.1f} s")
+    cost = medians["sandboxed"] / medians["no sandbox"] - 1
+    print(
+        f"\nSandbox cost: {cost:+.1%} (target <= 15 %); sandboxed {runs / medians['sandboxed']:.2f} runs/s (target >= 1.5)"
+    )
     return 0
 
 

@@ -4,11 +4,12 @@
    (symbolic links, FIFOs, sockets and devices are left out with a note), with caps on
    file size, file count and total size. The originals are never read again.
 2. The integrity scan (integrity.py) reads every copy.
-3. One trusted run collects the selected graders: it counts each kata's checks (so a
-   crashed kata still shows them) and fills a pristine bytecode cache for the batch.
+3. The reference solutions, trusted code, are graded first (once per engine and graders
+   version, kept in .katas/class-cache/): that counts each kata's checks (so a crashed
+   kata still shows them) and fills the bytecode cache every run mounts read-only.
 4. Every (submission, kata) runs in a bubblewrap sandbox (sandbox.py) over a folder of
-   its own: a copy of that one kata folder, a fresh copy of the pristine cache, and the
-   report. The run also gets canary checks (canary.py).
+   its own: a copy of that one kata folder and its report, with the batch's bytecode
+   cache mounted read-only. The run also gets canary checks (canary.py).
 5. The run's report is checked (childreport.py), its canaries and the way the process
    ended are compared with what it claims, and the scan's findings are added: any sign
    of tampering makes the run `suspect`, never `passed`.
@@ -19,9 +20,10 @@ while handling it) costs that submission's verdict and nothing else.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import queue
-import re
 import shutil
 import stat
 import sys
@@ -48,7 +50,7 @@ from .runner import (
     pytest_command,
 )
 from .sanitize import clean, deep_clean, one_line
-from .targets import Target
+from .targets import REPO_ROOT, Target
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -177,38 +179,95 @@ def _shown(path: Path) -> str:
     return one_line(path.as_posix() or ".", 120)
 
 
-def _check_counts(
-    katas: Sequence[Kata], scratch: Path, sandboxed: bool, seconds: float
+CACHE_ROOT = REPO_ROOT / ".katas" / "class-cache"
+
+
+def _cache_key() -> str:
+    """What the warm cache depends on: the interpreter, the venv, the engine, every grader
+    and solution (their sizes and times). Katas are warmed as batches first select them."""
+    digest = hashlib.sha256(f"{sys.version}\0{sys.prefix}\0{sys.executable}".encode())
+    folders = [GRADERS]
+    folders += [REPO_ROOT / "solutions"]
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            info = path.stat()
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    for path in (REPO_ROOT / "pyproject.toml", REPO_ROOT / "requirements" / "constraints.txt"):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _warm_cache(
+    katas: Sequence[Kata], scratch: Path, sandboxed: bool, seconds: float, jobs: int
 ) -> tuple[dict[str, int], Path]:
-    """Collect the selected graders once (trusted code only: no submission is visible):
-    each kata's number of checks, and a pristine bytecode cache for every run after."""
-    run = sandbox.RunDirs(scratch / "collect")
-    run.target.mkdir(parents=True)
-    sandbox.prepare_run_dirs(run, None, slot=0)
-    if sandboxed:
-        inner = pytest_command(katas[0], Target(sandbox.INSIDE_TARGET), Path("/dev/null"))
-        command = sandbox.wrap(_collect_only(inner, katas), run, sandbox.RunLimits(2048))
-        env: dict[str, str] = {}
+    """Each kata's number of checks, and a bytecode cache that every run mounts read-only.
+
+    Both come from grading the reference solutions, trusted code, in the sandbox with the
+    cache writable: so the cache holds exactly what grading imports, and no submission
+    ever writes to it. It is kept in `.katas/class-cache/<key>` for the next batch with
+    the same interpreter, engine and graders; without the sandbox, a private copy is used
+    (a submission could write to it then)."""
+    key = _cache_key()
+    kept = CACHE_ROOT / key
+    counts_file = kept / "counts.json"
+    counts: dict[str, int] = {}
+    if counts_file.is_file():
+        try:
+            counts = {str(k): int(v) for k, v in json.loads(counts_file.read_text()).items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            counts = {}
+    missing = [k for k in katas if k.slug not in counts]
+    if missing:
+        building = scratch / "cache-build"
+        if kept.is_dir():
+            shutil.copytree(kept / "pycache", building / "pycache")
+        (building / "pycache").mkdir(parents=True, exist_ok=True)
+        if sandbox._as_root():
+            for path in [building, *building.rglob("*")]:
+                os.lchown(path, sandbox.FIRST_RUN_UID, sandbox.FIRST_RUN_UID)
+
+        def warm(kata: Kata) -> tuple[str, int]:
+            run = sandbox.RunDirs(scratch / "warm" / kata.slug)
+            solution = REPO_ROOT / "solutions" / kata.slug
+            if solution.is_dir():
+                shutil.copytree(solution, run.target / kata.slug)
+            sandbox.prepare_run_dirs(run, slot=0)
+            cache = building / "pycache"
+            if sandboxed:
+                report = sandbox.INSIDE_REPORT / "report.json"
+                inner = pytest_command(kata, Target(sandbox.INSIDE_TARGET), report)
+                limits = sandbox.RunLimits(2048)
+                command = sandbox.wrap(inner, run, limits, cache=cache, cache_writable=True)
+                env: dict[str, str] = {}
+            else:
+                inner = pytest_command(kata, Target(run.target), run.report / "report.json")
+                command, env = inner, {"PYTHONPYCACHEPREFIX": str(cache)}
+            _run_isolated(command, scratch / "warm" / f"{kata.slug}.out", seconds, env)
+            report_data = _read_report(run.report / "report.json") or {}
+            tests = report_data.get("tests") if isinstance(report_data, dict) else None
+            calls = [t for t in tests or [] if isinstance(t, dict) and t.get("phase") == "call"]
+            return kata.slug, len(calls)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            counts.update(pool.map(warm, [k for k in missing if k.supported_here]))
+        (building / "counts.json").write_text(json.dumps(counts), encoding="utf-8")
+        if sandboxed:  # keep it for the next batch (a rename: never half-written)
+            CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+            staged = CACHE_ROOT / f".{key}.{os.getpid()}"
+            shutil.copytree(building, staged)
+            shutil.rmtree(kept, ignore_errors=True)
+            try:
+                staged.rename(kept)
+            except OSError:
+                shutil.rmtree(staged, ignore_errors=True)
+        cache = building / "pycache"
+    elif sandboxed:
+        cache = kept / "pycache"
     else:
-        inner = pytest_command(katas[0], Target(run.target), run.report / "unused.json")
-        command = _collect_only(inner, katas)
-        env = {"PYTHONPYCACHEPREFIX": str(run.pycache)}
-    output = scratch / "collect.txt"
-    _run_isolated(command, output, max(seconds, 60.0), env)
-    counts = {k.slug: 0 for k in katas}
-    for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
-        match = re.match(r"^(?:.*/)?graders/(\d{2}_[a-z0-9_]+)/[^:]+::", line.strip())
-        if match and match[1] in counts:
-            counts[match[1]] += 1
-    return counts, run.pycache
-
-
-def _collect_only(command: list[str], katas: Sequence[Kata]) -> list[str]:
-    grader_arg = str(GRADERS / katas[0].slug)
-    position = command.index(grader_arg)
-    folders = [str(GRADERS / k.slug) for k in katas]
-    tail = [a for a in command[position + 1 :] if not a.startswith("--kata-report=")]
-    return [*command[:position], *folders, *tail, "--collect-only", "-p", "no:randomly"]
+        cache = scratch / "pycache"
+        shutil.copytree(kept / "pycache", cache)
+    return counts, cache
 
 
 def grade_submissions(
@@ -241,10 +300,11 @@ def grade_submissions(
                 findings[submission.name] = {}
             copies[submission.name] = copy
         try:
-            counts, pristine = _check_counts(katas, scratch, sandboxed, seconds)
+            counts, pristine = _warm_cache(katas, scratch, sandboxed, seconds, jobs)
         except Exception as exc:  # the counts are a courtesy: grade without them
             run.notes.setdefault("", []).append(f"could not count the checks: {one_line(exc)}")
             counts, pristine = {}, scratch / "no-cache"
+            pristine.mkdir(exist_ok=True)
         slots: queue.Queue[int] = queue.Queue()
         for slot in range(jobs):
             slots.put(slot)
@@ -329,7 +389,7 @@ def _grade_one(
         shutil.copytree(source, run.target / kata.slug, symlinks=True)
     else:
         (run.target / kata.slug).mkdir(parents=True)
-    sandbox.prepare_run_dirs(run, pristine, slot=slot)
+    sandbox.prepare_run_dirs(run, slot=slot)
     canaries = canaries_.Canaries.new()
     canary_file = run.report / "canary.json"
     canaries.write(canary_file)
@@ -341,14 +401,14 @@ def _grade_one(
         inner.insert(1, "-P")  # never import from the working directory
         variables = {canaries_.ENV_FILE: str(sandbox.INSIDE_REPORT / "canary.json")}
         limits = sandbox.RunLimits(memory_mb)
-        command = sandbox.wrap(inner, run, limits, slot=slot, env=variables)
+        command = sandbox.wrap(inner, run, limits, slot=slot, env=variables, cache=pristine)
         env: dict[str, str] = {}
         root_inside = str(sandbox.INSIDE_TARGET)
     else:
         inner = pytest_command(kata, Target(run.target), run.report / "report.json", extra=extra)
         inner.insert(1, "-P")
         command = [sys.executable, "-m", "katagrader.limits", str(memory_mb), "--", *inner]
-        env = {"PYTHONPYCACHEPREFIX": str(run.pycache), canaries_.ENV_FILE: str(canary_file)}
+        env = {"PYTHONPYCACHEPREFIX": str(pristine), canaries_.ENV_FILE: str(canary_file)}
         root_inside = str(run.target)
     started = time.monotonic()
     returncode, timed_out = _run_isolated(command, output_path, seconds, env)
@@ -400,12 +460,12 @@ def _judge_run(
     raw_tests = report["tests"]
     kept, tampered = canaries_.check(canaries, raw_tests)
     complete = report["complete"]
-    if tampered and (
-        complete
-        or any(
-            t.get("outcome") == "passed" for t in report["tests"] if t.get("test") in canaries.names
-        )
-    ):
+    # A canary may be missing only when the session did not run all its tests (ended
+    # early, or interrupted by the engine: exit status 2 and up); one that passed is
+    # evidence always.
+    ran_all = complete and report["exitstatus"] in (0, 1)
+    canary_passed = any(t["outcome"] == "passed" for t in raw_tests if t["test"] in canaries.names)
+    if tampered and (ran_all or canary_passed):
         evidence.append(tampered)
     report = {
         **report,
@@ -420,7 +480,7 @@ def _judge_run(
                 f"the report says pytest exited with status {claimed}, but the process "
                 f"exited with {returncode}"
             )
-        elif claimed != (1 if any_failed else 0):  # pytest's own rule for its exit status
+        elif claimed in (0, 1) and claimed != (1 if any_failed else 0):  # pytest's rule
             evidence.append(
                 f"the report says pytest exited with status {claimed} although "
                 + ("a check failed" if any_failed else "no check failed")

@@ -5,7 +5,8 @@ Python installation and the grading venv, the engine and graders (all read-only)
 own run folder (the only writable place):
 
     /kata/submission/NN_topic/   the copy of this one kata of this one submission
-    /kata/pycache/               a fresh bytecode cache (a copy of the batch's pristine one)
+    /kata/pycache/               the batch's bytecode cache, built fresh for the batch by
+                                 trusted runs only, read-only to every submission
     /kata/report/                where pytest writes its report
 
 No `solutions/`, no other submission, no gradebook, no home folder, no network; its own
@@ -122,8 +123,11 @@ def wrap(
     *,
     slot: int = 0,
     env: dict[str, str] | None = None,
+    cache: Path | None = None,
+    cache_writable: bool = False,
 ) -> list[str]:
-    """`command` (paths as seen inside) run in the sandbox over `run`'s folder."""
+    """`command` (paths as seen inside) run in the sandbox over `run`'s folder, with
+    `cache` as its bytecode cache (read-only unless `cache_writable`)."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable("bwrap is not installed")
@@ -174,14 +178,23 @@ def wrap(
         "/proc",
         "--dev",
         "/dev",
+        "--perms",
+        "1777",
         "--size",
         str(TMP_BYTES),
         "--tmpfs",
         "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/dev/shm",  # multiprocessing's semaphores
         *_engine_binds(),
         "--bind",
         str(run.root),
         str(INSIDE),
+        *([("--bind" if cache_writable else "--ro-bind"), str(cache), str(INSIDE_PYCACHE)] if cache else []),
         "--chdir",
         str(INSIDE_TARGET),
         "--clearenv",
@@ -192,14 +205,12 @@ def wrap(
     ]
 
 
-def prepare_run_dirs(run: RunDirs, pristine_cache: Path | None, *, slot: int) -> None:
-    """The run's folder, with a fresh copy of the pristine bytecode cache, owned by the
+def prepare_run_dirs(run: RunDirs, *, slot: int) -> None:
+    """The run's folder (the bytecode cache is mounted over `pycache/`), owned by the
     run's own user when grading as root."""
     run.report.mkdir(parents=True, exist_ok=True)
-    if pristine_cache is not None and pristine_cache.is_dir():
-        shutil.copytree(pristine_cache, run.pycache)
-    else:
-        run.pycache.mkdir(parents=True, exist_ok=True)
+    run.pycache.mkdir(parents=True, exist_ok=True)
+    run.target.mkdir(parents=True, exist_ok=True)
     if _as_root():
         uid = FIRST_RUN_UID + slot
         for path in [run.root, *run.root.rglob("*")]:
@@ -221,8 +232,7 @@ def probe() -> str | None:
 
     with tempfile.TemporaryDirectory(prefix="katas-probe-") as scratch:
         run = RunDirs(Path(scratch))
-        run.target.mkdir()
-        prepare_run_dirs(run, None, slot=0)
+        prepare_run_dirs(run, slot=0)
         command = wrap(
             [sys.executable, "-c", "import sys; sys.exit(0)"], run, RunLimits(memory_mb=1024)
         )
