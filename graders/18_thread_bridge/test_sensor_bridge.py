@@ -1,5 +1,21 @@
 """Grades exercises/18_thread_bridge/sensor_bridge.py: readings cross from a thread to the loop
-safely, the sensor thread is joined, and a thread can ask the loop for a decision."""
+safely, the sensor thread is joined, and a thread can ask the loop for a decision.
+
+The timeout test uses a `decide` that answers only when released (at 4 s of real time, a
+fallback): whether the handler raised before that answer is an observation, not a race;
+the elapsed-time bound (under 3 s for a 0.5 s timeout) is a wide ratio.
+
+Requirements:
+- 1: readings handed to the loop thread-safely, once each, in order; the stream ends
+  -> test_every_reading_arrives_once_in_order
+- 1: a sensor with no readings gives an empty stream -> test_an_empty_sensor_ends_the_stream
+- 2: closing stops the sensor once and its thread has ended -> test_closing_stops_and_joins_the_sensor
+- 2: stopping a slow sensor does not block the loop -> test_closing_does_not_block_the_loop
+- 3: the handler returns decide's answer -> test_overheat_handler_returns_the_decision
+- 3: decide runs on the given loop's thread -> test_decision_runs_on_the_event_loop
+- 3: decide's exception reaches the driver -> test_decision_errors_reach_the_driver
+- 3: after `timeout`: TimeoutError at once, decide cancelled -> test_decision_times_out
+"""
 
 from __future__ import annotations
 
@@ -344,4 +360,66 @@ async def test_decision_errors_reach_the_driver() -> None:
         f"decide(reading) raised SupervisorDown, but on_overheat returned {answer!r} on the "
         "driver's thread; expected the same exception, so the driver knows there is no "
         "decision. future.result() re-raises the coroutine's exception: don't catch it."
+    )
+
+
+class StuckSupervisor:
+    """A `decide` that does not answer until the test releases it: it records whether it
+    was cancelled, and when the handler's caller got control back compared to its release."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.cancelled = False
+        self.answered = False
+
+    async def decide(self, reading: Any) -> bool:
+        try:
+            await self.release.wait()  # the supervisor service is very slow today
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        self.answered = True
+        return True
+
+
+@pytest.mark.task(3)
+async def test_decision_times_out() -> None:
+    """With a decide that does not answer, the handler raises TimeoutError after `timeout`
+    (0.5 s), long before decide would answer (4 s), and cancels decide."""
+    loop = asyncio.get_running_loop()
+    supervisor = StuckSupervisor()
+    handler = bridge.overheat_handler(loop, supervisor.decide, 0.5)
+    answers_at = loop.call_later(4, supervisor.release.set)
+    started = time.monotonic()
+    try:
+        try:
+            answer: object = await call_from_driver_thread(handler, bridge.Reading(3, 99.0))
+        except TimeoutError as exc:
+            answer = exc
+        elapsed = time.monotonic() - started
+        answered_first = supervisor.answered
+        # Give a cancellation made by the handler the loop steps it needs to land.
+        for _ in range(5):
+            await asyncio.sleep(0)
+    finally:
+        answers_at.cancel()
+        supervisor.release.set()
+    assert isinstance(answer, TimeoutError) and not answered_first, (
+        "on_overheat(reading) with timeout=0.5 and a decide that answers only after 4 s "
+        + (
+            f"returned {answer!r} after {elapsed:.1f} s, once decide had answered"
+            if answered_first
+            else f"gave {answer!r} after {elapsed:.1f} s"
+        )
+        + "; expected TimeoutError after about 0.5 s: the driver cannot wait that long. "
+        "Wait with `future.result(timeout)`."
+    )
+    assert elapsed < 3, (
+        f"on_overheat(reading) with timeout=0.5 raised TimeoutError only after {elapsed:.1f} s; "
+        "expected about 0.5 s."
+    )
+    assert supervisor.cancelled, (
+        "on_overheat(reading) timed out, but decide(reading) was left running on the loop for "
+        "nobody. Cancel it: `future.cancel()` on the run_coroutine_threadsafe future cancels "
+        "the coroutine's task."
     )
