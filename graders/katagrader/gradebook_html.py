@@ -36,7 +36,9 @@ table.heat{border-collapse:collapse} .heat th,.heat td{border:1px solid #ddd;pad
 .s-crashed{background:#8e44ad}.s-crashed a{color:#fff!important}
 .s-suspect{background:#f1c232}.s-skipped{background:#f3f3f3}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:3px}
-.detail{display:none;border:2px solid #333;padding:.6em 1em;margin:1em 0;max-width:60em}
+.detail{display:none;border:2px solid #333;padding:.6em 1em;background:#fff;
+  position:fixed;top:1em;right:1em;width:min(40em,60vw);max-height:85vh;overflow:auto;
+  box-shadow:0 4px 16px rgba(0,0,0,.3)}
 .detail:target{display:block} .detail h3{margin:.2em 0}
 .detail pre{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:.5em}
 ul.notes li,ul.reasons li{margin:.2em 0}
