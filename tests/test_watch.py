@@ -83,12 +83,12 @@ def test_the_session_guides_through_a_kata_in_a_terminal(course: Path, tmp_path:
 
         at = terminal.press("s")
         terminal.wait_for("how yours differs from solutions/03_coroutines/dashboard.py", since=at)
-        assert "(identical)" in terminal.screen()
+        terminal.wait_for("(identical)", since=at)
 
         at = terminal.press("l")
         terminal.wait_for("katas passed.", since=at)
         listing = terminal.screen()
-        assert "01_iterators" in listing and "28_pitfall_clinic" in listing
+        assert "01_iterators" in listing and "28_pitfall_clinic" in listing, listing
         assert "Current kata: 03_coroutines" in listing
 
         at = terminal.press("r")

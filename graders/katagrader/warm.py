@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .runner import GRADERS, PYCACHE, KataResult, Launcher, run_kata
 from .targets import REPO_ROOT
@@ -57,21 +57,27 @@ def server_environment() -> dict[str, str]:
 
 
 class WarmServer:
-    """The client side: starts the server and asks it for gradings, one at a time."""
+    """The client side: starts the server and asks it for gradings, one at a time.
+
+    After each grading the server forks the next child at once and lets it start pytest
+    (configure, load the plugins, collect the grader) up to the first test, where it waits
+    for the next request of the same kata: a save then costs only the tests themselves."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pending = b""
 
     @staticmethod
     def supported() -> bool:
         return hasattr(os, "fork") and os.name == "posix"
 
     def start(self) -> bool:
-        """Start the server (imports take ~0.4 s, in the background of the first grading)."""
+        """Start the server (its imports run while the caller does other things)."""
         if not self.supported():
             return False
         if self._process is None or self._process.poll() is not None:
+            self._pending = b""
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "katagrader.warm"],
                 cwd=REPO_ROOT,
@@ -79,30 +85,39 @@ class WarmServer:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env=server_environment(),
-                text=True,
-                bufsize=1,
+                bufsize=0,
             )
         return True
 
-    def ready(self, timeout: float = 30.0) -> bool:
-        """Wait until the server has imported everything (its first line)."""
-        if not self.start() or self._process is None or self._process.stdout is None:
-            return False
-        return self._reply(self._process.stdout, timeout) == {"ready": True} or self._alive()
+    def _reply(self, timeout: float, wanted: str) -> dict[str, Any] | None:
+        """The server's next answer holding `wanted` (its "ready" line is skipped)."""
+        assert self._process is not None and self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self._pending:
+                line, self._pending = self._pending.split(b"\n", 1)
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and wanted in data:
+                    return data
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None  # the server ended
+            self._pending += chunk
 
-    def _alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def _reply(self, stream: IO[str], timeout: float) -> dict[str, Any] | None:
-        ready, _, _ = select.select([stream], [], [], timeout)
-        if not ready:
-            return None
-        line = stream.readline()
+    def _send(self, request: dict[str, Any]) -> bool:
+        assert self._process is not None and self._process.stdin is not None
         try:
-            data = json.loads(line)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+            self._process.stdin.write((json.dumps(request) + "\n").encode())
+        except OSError:
+            return False
+        return True
 
     def launch(
         self, command: list[str], output: Path, seconds: float, env: dict[str, str] | None
@@ -111,18 +126,19 @@ class WarmServer:
         from .runner import _run_isolated
 
         pytest_args = command[3:] if command[1:3] == ["-m", "pytest"] else None
+        report = next((a for a in pytest_args or [] if a.startswith(_REPORT)), None)
         with self._lock:
-            if pytest_args is None or env or not self.start() or self._process is None:
+            if pytest_args is None or report is None or env or not self.start():
                 return _run_isolated(command, output, seconds, env)
-            assert self._process.stdin is not None and self._process.stdout is not None
-            request = {"args": pytest_args, "output": str(output), "seconds": seconds}
-            try:
-                self._process.stdin.write(json.dumps(request) + "\n")
-                self._process.stdin.flush()
-            except OSError:
-                return _run_isolated(command, output, seconds, env)
-            reply = self._reply(self._process.stdout, seconds + 30)
-        if reply is None or "returncode" not in reply:
+            base = [a for a in pytest_args if a != report]
+            request = {
+                "base": base,
+                "report": report[len(_REPORT) :],
+                "output": str(output),
+                "seconds": seconds,
+            }
+            reply = self._reply(seconds + 30, "returncode") if self._send(request) else None
+        if reply is None:
             self.close()  # a server that does not answer is not trusted again
             return _run_isolated(command, output, seconds, env)
         return reply["returncode"], bool(reply["timed_out"])
@@ -136,7 +152,15 @@ class WarmServer:
             if self._process.poll() is None:
                 self._process.kill()
             self._process.wait()
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    stream.close()
             self._process = None
+
+
+_REPORT = "--kata-report="
+# The armed child reads its go (or end of file: not needed after all) on this descriptor.
+GATE_ENV = "KATAGRADER_WARM_GATE"
 
 
 # ---------------------------------------------------------------- the server process
@@ -156,23 +180,25 @@ def _preload() -> None:
             pass
 
 
-def _child(args: list[str], output: str) -> None:
-    """In the forked child: become a grading process exactly like a spawned one."""
+def _child(args: list[str], output: str | None, gate: int | None) -> None:
+    """In the forked child: become a grading process exactly like a spawned one. With a
+    `gate`, it waits there before its first test (gate.py) and learns its output then."""
     os.setsid()  # its own process group: killed with everything it starts
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
+    null = os.open(os.devnull, os.O_RDWR)
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if output else null
     os.dup2(null, 0)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    os.close(fd)
-    os.close(null)
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", closefd=False, buffering=1)
     sys.stderr = open(2, "w", closefd=False, buffering=1)
     # The plugins were imported by the server, before pytest could mark them for assertion
     # rewriting: it warns so, about modules whose asserts do not matter to a grading.
     args = [*args, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if gate is not None:
+        os.environ[GATE_ENV] = str(gate)
+        args += ["-p", "katagrader.gate"]
     sys.argv = [sys.executable, "-m", "pytest", *args]
     code = 1
     try:
@@ -206,39 +232,80 @@ def _wait(pid: int, seconds: float) -> tuple[int | None, bool]:
     finally:
         if pidfd is not None:
             os.close(pidfd)
-        try:
-            os.killpg(pid, signal.SIGKILL)  # stray children of the learner's code too
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_group(pid)
     if status is None:
         os.waitpid(pid, 0)
         return None, True
     return os.waitstatus_to_exitcode(status), False
 
 
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # stray children of the learner's code too
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Armed:
+    """A child started for `base`, waiting at its gate for the next grading."""
+
+    def __init__(self, base: list[str]) -> None:
+        self.base = base
+        read, self.gate = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self.gate)
+            _child(base, None, read)
+        os.close(read)
+
+    def go(self, output: str, report: str) -> bool:
+        try:
+            os.write(self.gate, (json.dumps({"output": output, "report": report}) + "\n").encode())
+        except OSError:  # it died while waiting (a grader that failed to collect...)
+            return False
+        finally:
+            os.close(self.gate)
+        return True
+
+    def discard(self) -> None:
+        os.close(self.gate)  # end of file: the child leaves
+        _kill_group(self.pid)
+        os.waitpid(self.pid, 0)
+
+
 def serve() -> None:
-    """Read one JSON request a line, fork a grading child for it, answer with its exit."""
+    """Read one JSON request a line, grade it in a forked child, answer with its exit;
+    then arm the next child for the same command."""
     _preload()
     gc.freeze()  # shared with the children, never scanned by their collections
     os.chdir(REPO_ROOT)
     reply = sys.stdout
     reply.write(json.dumps({"ready": True}) + "\n")
     reply.flush()
+    armed: _Armed | None = None
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            args = [str(a) for a in request["args"]]
-            output, seconds = str(request["output"]), float(request["seconds"])
+            base = [str(a) for a in request["base"]]
+            report, output = str(request["report"]), str(request["output"])
+            seconds = float(request["seconds"])
         except (ValueError, KeyError, TypeError):
             continue
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            _child(args, output)
+        if armed is not None and armed.base == base and armed.go(output, report):
+            pid = armed.pid
+        else:
+            if armed is not None:
+                armed.discard()
+            pid = os.fork()
+            if pid == 0:
+                _child([*base, _REPORT + report], output, None)
+        armed = None
         returncode, timed_out = _wait(pid, seconds)
         reply.write(json.dumps({"returncode": returncode, "timed_out": timed_out}) + "\n")
         reply.flush()
+        armed = _Armed(base)  # ready for the next save of the same kata
 
 
 if __name__ == "__main__":
