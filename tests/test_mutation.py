@@ -283,7 +283,9 @@ class TestRecordedScores:
         monkeypatch.setattr(check, "generate", refuse)
         assert check.check_kata(SEMAPHORES) == []
 
-    def test_changed_inputs_with_the_same_mutants_pass(self, tmp_path: Path, recorded: Path) -> None:
+    def test_changed_inputs_with_the_same_mutants_pass(
+        self, tmp_path: Path, recorded: Path
+    ) -> None:
         """A change that leaves the mutants as they were (a comment, code outside the
         learner's bodies) does not make the scores stale."""
         path = run.record(_fake_run(tmp_path))

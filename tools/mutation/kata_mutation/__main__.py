@@ -9,11 +9,11 @@ nox -s mutate -- --check            # equivalents and recorded scores still matc
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from katagrader.manifest import ManifestError, load_manifest, resolve_topics
+from katagrader.manifest import Kata, ManifestError, load_manifest, resolve_topics
 from katagrader.targets import REPO_ROOT
 
 from . import check as checking
@@ -68,20 +68,40 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return checking.main(katas)
     katas = [k for k in katas if k.supported_here]
+    if len(katas) > 1 and args.jobs > 1:
+        return _side_by_side(katas, args)
     keep = not args.no_record and args.operators == "all"
-    per_kata_jobs = args.jobs if len(katas) == 1 else 1
-    side_by_side = 1 if len(katas) == 1 else max(1, args.jobs)
-
-    def one(kata: Any) -> int:
-        run = mutate_kata(kata, jobs=per_kata_jobs, operators=args.operators)
+    unresolved = 0
+    for kata in katas:
+        run = mutate_kata(kata, jobs=args.jobs, operators=args.operators)
         print_report(run)
         if keep:
             print(f"recorded {record(run).relative_to(REPO_ROOT)}")
-        return sum(o.verdict in ("survived", "crashed") for o in run.outcomes)
-
-    with ThreadPoolExecutor(max_workers=side_by_side) as pool:
-        unresolved = sum(pool.map(one, katas))
+        unresolved += sum(o.verdict in ("survived", "crashed") for o in run.outcomes)
+        sys.stdout.flush()
     return 1 if unresolved else 0
+
+
+def _side_by_side(katas: list[Kata], args: argparse.Namespace) -> int:
+    """Several katas, `--jobs` at a time, each in a process of its own (cosmic-ray reads
+    the modules relative to the working directory, which a thread cannot have alone);
+    each kata's report is printed whole when it is done."""
+    options = ["--operators", args.operators] + (["--no-record"] if args.no_record else [])
+
+    def one(kata: Kata) -> int:
+        done = subprocess.run(
+            [sys.executable, "-m", "kata_mutation", kata.slug, *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        print(done.stdout, end="", flush=True)
+        return done.returncode
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        statuses = list(pool.map(one, katas))
+    return max(statuses, default=0)
 
 
 if __name__ == "__main__":

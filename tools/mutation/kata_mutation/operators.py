@@ -252,8 +252,33 @@ def _module_imports(node: NodeOrLeaf, name: str) -> bool:
     return False
 
 
+_PARSE_ERRORS = ("error_node", "error_leaf")
+
+
+def _near_parse_error(node: NodeOrLeaf) -> bool:
+    """Whether parso failed to parse code at or around `node` (parso 0.8 does not know
+    `except*`): rewriting statements there could make invalid code, so nothing is."""
+    around = [node, *_children(node)]
+    if node.parent is not None:
+        around += _children(node.parent)
+    ancestor = node.parent
+    while ancestor is not None:
+        around.append(ancestor)
+        ancestor = ancestor.parent
+    return any(n.type in _PARSE_ERRORS for n in around)
+
+
 class _Base(Operator):
-    """Operators that take no arguments; `examples()` lists what each one makes."""
+    """Operators that take no arguments; `examples()` lists what each one makes. Each
+    says where it applies in `positions()`; nowhere near code parso could not parse."""
+
+    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+        if _near_parse_error(node):
+            return iter(())
+        return self.positions(node)
+
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+        raise NotImplementedError("each operator says where it applies")
 
     @classmethod
     def examples(cls) -> Sequence[Example]:
@@ -270,7 +295,7 @@ class _RemoveStatement(_Base):
     def matches(self, expression: NodeOrLeaf) -> bool:
         raise NotImplementedError("subclasses say which statements they delete")
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         expression = _statement_expression(node)
         if expression is not None and self.matches(expression):
             yield _span(expression)
@@ -440,7 +465,7 @@ def _try_without(try_stmt: NodeOrLeaf, dropped: int) -> NodeOrLeaf | None:
 class DropFinally(_Base):
     """A `finally:` block removed: its cleanup no longer runs."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if node.type == "try_stmt":
             for kind, children in _clauses(node):
                 if kind == "finally":
@@ -467,7 +492,7 @@ class DropFinally(_Base):
 class DropExcept(_Base):
     """One `except` branch removed: the error it handled propagates instead."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if node.type == "try_stmt":
             for kind, children in _clauses(node):
                 if kind == "except":
@@ -543,7 +568,7 @@ class TaskGroupToGather(_Base):
     the block uses the group only as `[name =] g.create_task(...)` or in a list or dict
     comprehension of such calls assigned to a name."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if self._plan(node) is not None:
             yield _span(_children(node)[1])
 
@@ -664,7 +689,7 @@ class GatherToTaskGroup(_Base):
     awaitables run in an `asyncio.TaskGroup`: a failure now cancels the others and comes
     wrapped in an ExceptionGroup."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if _statement_expression(node) is not None:
             call = _gather_call(node)
             if call is not None:
@@ -719,7 +744,7 @@ class GatherToTaskGroup(_Base):
 class SleepToTimeSleep(_Base):
     """`await asyncio.sleep(x)` replaced by `time.sleep(x)`: the whole loop is blocked."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         call = _call_parts(node)
         if _is_await(node) and call is not None and call[0] == "asyncio.sleep" and not call[2]:
             yield _span(node)
@@ -756,7 +781,7 @@ class AsyncWithToBody(_Base):
     """`async with lock:` (a lock, semaphore or condition: a plain name or attribute, no
     `as`) replaced by its body alone: the body runs unguarded."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         parts = _children(node)
         if node.type == "async_stmt" and len(parts) == 2 and _single_bare_with(parts[1]):
             yield _span(_children(parts[1])[1])
@@ -785,7 +810,7 @@ class WithToBody(_Base):
     """`with lock:` (a threading lock: a plain name or attribute, no `as`) replaced by
     its body alone, the thread-side twin of AsyncWithToBody."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if node.parent is not None and node.parent.type == "async_stmt":
             return
         if _single_bare_with(node) is not None:
@@ -812,7 +837,7 @@ class CallSoonThreadsafeToCallSoon(_Base):
     """`loop.call_soon_threadsafe(...)` replaced by `loop.call_soon(...)`: the loop is not
     woken up, and its internals are touched from another thread."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if _is_name(node, "call_soon_threadsafe"):
             before = node.get_previous_leaf()
             if getattr(before, "value", "") == ".":
@@ -860,7 +885,7 @@ class ReturnBeforeCleanup(_Base):
                 moves.append((index, first))
         return moves
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if node.type == "suite":
             for index, _ in self._moves(node):
                 yield _span(_children(node)[index])
@@ -897,7 +922,7 @@ class ComparisonBoundary(_Base):
     limit, a deadline, a count). The same mutants of cosmic-ray's ReplaceComparisonOperator
     are excluded in favour of these (see kata_mutation.mutants)."""
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if isinstance(node, Leaf) and node.type == "operator" and node.value in _BOUNDARY:
             if node.parent is not None and node.parent.type == "comparison":
                 yield _span(node)
@@ -934,7 +959,7 @@ class _CallToArgument(_Base):
         awaited = "await " if _is_await(node) else ""
         return awaited + argument + "".join(_text(t) for t in call[2])
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if self.matches(node) is not None:
             yield _span(node)
 
@@ -1004,7 +1029,7 @@ class ClosingToArgument(_CallToArgument):
 
     NAMES = _CLOSING
 
-    def mutation_positions(self, node: NodeOrLeaf) -> Iterator[Position]:
+    def positions(self, node: NodeOrLeaf) -> Iterator[Position]:
         if node.type in ("async_stmt", "with_stmt"):
             if node.type == "with_stmt" and node.parent is not None:
                 if node.parent.type == "async_stmt":
@@ -1020,7 +1045,7 @@ class ClosingToArgument(_CallToArgument):
                     statement = statement.parent
             if statement is not None and _closing_with(statement) is not None:
                 return  # mutated as a whole statement above
-        yield from super().mutation_positions(node)
+        yield from super().positions(node)
 
     def mutate(self, node: NodeOrLeaf, index: int) -> NodeOrLeaf | None:
         if node.type not in ("async_stmt", "with_stmt"):
