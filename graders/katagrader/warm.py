@@ -161,6 +161,8 @@ class WarmServer:
 _REPORT = "--kata-report="
 # The armed child reads its go (or end of file: not needed after all) on this descriptor.
 GATE_ENV = "KATAGRADER_WARM_GATE"
+# The exit of an armed child that found the learner's module already imported (gate.py).
+STALE_EXIT = 75
 
 
 # ---------------------------------------------------------------- the server process
@@ -261,14 +263,19 @@ class _Armed:
     def go(self, output: str, report: str) -> bool:
         try:
             os.write(self.gate, (json.dumps({"output": output, "report": report}) + "\n").encode())
-        except OSError:  # it died while waiting (a grader that failed to collect...)
+        except OSError:  # it ended while waiting (a grader that failed to collect...)
             return False
         finally:
-            os.close(self.gate)
+            self._close_gate()
         return True
 
+    def _close_gate(self) -> None:
+        if self.gate >= 0:
+            os.close(self.gate)
+            self.gate = -1
+
     def discard(self) -> None:
-        os.close(self.gate)  # end of file: the child leaves
+        self._close_gate()  # end of file: the child leaves
         _kill_group(self.pid)
         os.waitpid(self.pid, 0)
 
@@ -293,16 +300,18 @@ def serve() -> None:
             continue
         sys.stdout.flush()
         sys.stderr.flush()
+        returncode: int | None = None
+        timed_out = False
         if armed is not None and armed.base == base and armed.go(output, report):
-            pid = armed.pid
-        else:
-            if armed is not None:
-                armed.discard()
+            returncode, timed_out = _wait(armed.pid, seconds)
+        elif armed is not None:
+            armed.discard()
+        armed = None
+        if returncode in (None, STALE_EXIT) and not timed_out:
             pid = os.fork()
             if pid == 0:
                 _child([*base, _REPORT + report], output, None)
-        armed = None
-        returncode, timed_out = _wait(pid, seconds)
+            returncode, timed_out = _wait(pid, seconds)
         reply.write(json.dumps({"returncode": returncode, "timed_out": timed_out}) + "\n")
         reply.flush()
         armed = _Armed(base)  # ready for the next save of the same kata
