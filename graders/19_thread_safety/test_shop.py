@@ -17,8 +17,8 @@ Requirements:
 - 1: a store error reaches the caller and releases the lock -> test_a_failed_hit_releases_the_lock
 - 2: take when there is enough, refuse and change nothing otherwise
   -> test_reserve_takes_from_the_stock, test_reserve_takes_the_last_items
-- 2: concurrent orders never oversell; no read between another order's check and update
-  -> test_concurrent_orders_never_oversell
+- 2: concurrent orders never oversell; no read between another order's check and update;
+  an asyncio.Lock, not a threading lock -> test_concurrent_orders_never_oversell
 - 3: each report names its own image (no late binding) -> test_each_report_names_its_own_image
 - 3: reports come from a done-callback, on the rendering thread -> test_each_report_comes_from_a_done_callback
 - 3: every thumbnail returned, each image rendered once -> test_returns_every_thumbnail
@@ -292,6 +292,9 @@ class ProbedStock:
         self.lowest[sku] = min(self.lowest.get(sku, quantity), quantity)
 
 
+THREAD_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
 @pytest.mark.task(2)
 async def test_reserve_takes_from_the_stock() -> None:
     """reserve takes the quantity when there is enough, and refuses (changing nothing) otherwise."""
@@ -326,6 +329,18 @@ async def test_concurrent_orders_never_oversell() -> None:
     """Ten concurrent orders for 3 mugs: exactly 3 succeed and the stock ends at 0."""
     stock = ProbedStock({"mug": 3})
     store = shop.Shop(stock)
+    # A threading.Lock held across an `await` freezes the loop for good: the second order
+    # blocks the loop's thread in acquire(), and the first can never resume to release it.
+    # No timeout can interrupt that, so it is looked for before the orders run.
+    thread_locks = sorted(
+        name for name, value in vars(store).items() if isinstance(value, THREAD_LOCK_TYPES)
+    )
+    assert not thread_locks, (
+        f"Shop holds a threading lock ({', '.join(thread_locks)}). Held across an `await`, "
+        "it freezes the event loop for good: the next order blocks the loop's only thread in "
+        "acquire(), so the order holding the lock can never resume to release it. Orders are "
+        "coroutines: use an asyncio.Lock, whose waiters suspend instead of blocking."
+    )
     results = await within(
         5,
         asyncio.gather(*(store.reserve("mug", 1) for _ in range(10))),
