@@ -121,3 +121,15 @@ KATA_SHAPES = [
 def test_operator_on_a_kata_shape(name: str, before: str, after: str) -> None:
     """The operators fire on the forms the katas' solutions use, nested in real blocks."""
     assert mutate_code(before, OPERATORS[name](), 0) == after
+
+
+def test_no_statement_rewrite_next_to_code_parso_cannot_parse() -> None:
+    """parso 0.8 does not parse `except*`: beside it, the asyncio operators make no mutant
+    (moving a `return` across the unparsed `finally:` made invalid code)."""
+    source = (
+        "async def f(watcher):\n    try:\n        await g()\n    except* E:\n        raise X\n"
+        "    finally:\n        watcher.cancel()\n        await asyncio.gather(watcher)\n"
+        "    return 1\n"
+    )
+    for name, operator_class in OPERATORS.items():
+        assert _positions(operator_class(), source) == 0, f"{name} fired beside except*"
