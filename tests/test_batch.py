@@ -133,6 +133,7 @@ def _add_odd_files(folder: Path) -> None:
         os.mknod(folder / "a_device", 0o600 | 0o020000, os.makedev(1, 3))
     except (PermissionError, AttributeError):
         pass
+    (folder / "huge.bin").write_bytes(b"x" * (6 * 1024 * 1024))  # over the 5 MB file cap
 
 
 def _grade(
@@ -340,7 +341,7 @@ def test_odd_files_are_skipped_with_a_note(class_run: ClassRun) -> None:
     assert class_run.statuses["odd_files"] == "passed"
     notes = class_run.book["students"]["odd_files"]["notes"]
     text = " ".join(notes)
-    for kind in ("a FIFO", "a socket", "a symbolic link"):
+    for kind in ("a FIFO", "a socket", "a symbolic link", "huge.bin: left out, 6291456 bytes"):
         assert kind in text, notes
 
 
@@ -464,7 +465,8 @@ def test_single_kata_grading_survives_nasty_text(tmp_path: Path) -> None:
 
 def test_the_sandbox_hides_what_it_must(tmp_path: Path) -> None:
     """Inside a run: no solutions/, tests/ or exercises/, no network, its own PID namespace,
-    a read-only engine, and the run folder as the only writable place."""
+    a read-only engine, the run folder as the only writable place, /tmp and memory
+    capped, and (graded as root) a user id of its own."""
     run = sandbox.RunDirs(tmp_path / "run")
     sandbox.prepare_run_dirs(run, slot=0)
     engine_file = REPO_ROOT / "graders" / "katagrader" / "__init__.py"
@@ -483,6 +485,19 @@ try:
 except OSError:
     out["engine_writable"] = False
 open("/kata/submission/ok", "w").write("1")
+out["uid"] = os.getuid()
+try:
+    with open("/tmp/big", "wb") as handle:
+        for _ in range(80):
+            handle.write(b"x" * 1024 * 1024)
+    out["tmp_capped"] = False
+except OSError:
+    out["tmp_capped"] = True
+try:
+    hog = bytearray(2 * 1024 ** 3)
+    out["memory_capped"] = False
+except MemoryError:
+    out["memory_capped"] = True
 print(json.dumps(out))
 """
     command = sandbox.wrap([sys.executable, "-c", probe], run, sandbox.RunLimits(1024))
@@ -492,5 +507,8 @@ print(json.dumps(out))
     assert "solutions" not in seen["repo"] and "exercises" not in seen["repo"]
     assert "tests" not in seen["repo"] and ".git" not in seen["repo"]
     assert seen["procs"] <= 4 and seen["net"] is False and seen["engine_writable"] is False
+    assert seen["tmp_capped"] and seen["memory_capped"]
+    if os.geteuid() == 0:
+        assert seen["uid"] == sandbox.FIRST_RUN_UID  # never root inside
     assert (run.target / "ok").read_text() == "1"
     shutil.rmtree(run.root, ignore_errors=True)
