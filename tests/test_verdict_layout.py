@@ -144,3 +144,21 @@ def test_a_sequential_answer_shows_a_timeline(tmp_path: Path) -> None:
     messages = [t["message"] for t in json.loads(report.read_text())["katas"][0]["tests"]]
     assert any("What was in flight over loop time" in m for m in messages)
     assert "\x1b[" not in out
+
+
+def test_a_deadline_shows_what_was_in_flight(tmp_path: Path) -> None:
+    """Kata 03 done one call after another, users too: step 2's call runs out of time, and
+    its verdict shows the calls in flight one at a time instead of guessing at a cause."""
+    folder = tmp_path / "target" / "03_coroutines"
+    folder.mkdir(parents=True)
+    pitfalls = REPO_ROOT / "graders" / "03_coroutines" / "pitfalls"
+    (folder / "dashboard.py").write_text(
+        (REPO_ROOT / "solutions" / "03_coroutines" / "dashboard.py").read_text()
+        + (pitfalls / "sequential_awaits.py").read_text()
+        + (pitfalls / "sequential_users.py").read_text()
+    )
+    result, _ = grade(tmp_path / "target", tmp_path, kata="03")
+    out = result.stdout
+    assert "did not finish within 10 s of loop time" in out, out
+    assert "What was in flight over loop time" in out and "one at a time, 10 s." in out, out
+    assert "or is the work running one after another?" not in out, out

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -69,6 +70,7 @@ class InFlight:
         self.finished = 0
         self.spans: list[Span] = []
         self._open: dict[Any, list[Span]] = {}  # who is running which unit, innermost last
+        _PROBES.add(self)
 
     def _now(self) -> float:
         try:
@@ -138,6 +140,27 @@ class InFlight:
         """What was in flight over time, as text to append to an assertion message: one
         row per unit of work, with the expected shape and the observed one in a line."""
         return render_timeline(self.spans, self._now(), expected, unit, self.peak)
+
+
+# Every probe alive, so that a deadline can show what was in flight when it struck.
+_PROBES: weakref.WeakSet[InFlight] = weakref.WeakSet()
+
+
+def probe_marks() -> dict[int, int]:
+    """How many units each live probe has started so far (for `timelines_since`)."""
+    return {id(probe): len(probe.spans) for probe in list(_PROBES)}
+
+
+def timelines_since(marks: dict[int, int]) -> str:
+    """The timeline of the units started since `marks` was taken, for each probe that
+    started any: what a call that ran out of time had in flight."""
+    texts = []
+    for probe in list(_PROBES):
+        spans = probe.spans[marks.get(id(probe), 0) :]
+        if spans:
+            peak = _peak(spans, probe._now())
+            texts.append(render_timeline(spans, probe._now(), "", "s", peak))
+    return "".join(texts[:2])
 
 
 def _shape(spans: list[Span], now: float, peak: int) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from .children import check_finished, enter_scope
+from .concurrency import probe_marks, timelines_since
 from .errors import DeadlineExceeded
 from .locations import Location, where_waiting
 from .waits import waiting_cause
@@ -74,6 +75,7 @@ async def within(
     )
     loop = asyncio.get_running_loop()
     started = time.monotonic()
+    marks = probe_marks()  # the grader's in-flight probes, to show what this call ran
     stalled: list[Location | None] = []
 
     def stop_stalled_call() -> None:
@@ -134,6 +136,9 @@ async def within(
         )
     if cause:
         raise DeadlineExceeded(f"`{what}` did not finish within {limit}: {cause}{where}")
+    ran = timelines_since(marks)
+    if ran:  # the probes show whether the work ran one after another: no guessing
+        raise DeadlineExceeded(f"`{what}` did not finish within {limit}.{where}{ran}")
     raise DeadlineExceeded(
         f"`{what}` did not finish within {limit}.{where}\n"
         "Is something awaited that nothing will ever complete (an Event never set, a queue "
