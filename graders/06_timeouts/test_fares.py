@@ -4,7 +4,7 @@ Requirements:
 - 1: every source asked once, all at the same time -> test_every_source_is_asked_at_once
 - 1: the fares are exactly those that arrived in time -> test_keeps_the_answers_that_arrived_in_time
 - 1: returns at the deadline (plus the stragglers' unwinding) -> test_returns_at_the_deadline
-- 1: returns as soon as every source answered -> test_returns_early_when_every_source_answered
+- 1: returns as soon as every source answered (or failed) -> test_returns_early_when_every_source_answered
 - 1: no sources give SearchResult({}) at once -> test_no_sources_give_an_empty_result
 - 2: stragglers cancelled at the deadline, named in `late` -> test_stragglers_are_cancelled_at_the_deadline
 - 2: `late` sorted by name, not in input order -> test_late_sources_are_sorted_by_name
@@ -14,7 +14,7 @@ Requirements:
   test_stragglers_finish_unwinding_before_return
 - 3: a failing source is in `failed`, the others unaffected until the deadline ->
   test_a_failing_source_is_named_in_failed
-- 3: several failures, all in `failed`, sorted by name (not in failure or input order) ->
+- 3: seven failures, all in `failed`, sorted by name (not in failure, input or set order) ->
   test_several_failures_are_sorted_and_the_others_unaffected
 - 4: a late answer (stubborn source) is never shown, and that source is awaited ->
   test_a_late_answer_is_never_shown
@@ -245,6 +245,16 @@ async def test_returns_early_when_every_source_answered() -> None:
     )
     expected = fares.SearchResult({s.name: s.fare() for s in sources})
     assert result == expected, f"{what} returned {result!r}; expected {expected!r}."
+    # A failure is an answer too: when the last source fails early, the call ends then.
+    error = fares.SourceError("sas: 503 Service Unavailable")
+    sources, _ = make_sources(("tap", 0.5), ("sas", 1.0), errors={"sas": error})
+    result, elapsed, what = await search(sources, 5.0)
+    expected = fares.SearchResult({"tap": sources[0].fare()}, failed=("sas",))
+    assert elapsed == pytest.approx(1.0) and result == expected, (
+        f"{what}, with sas failing at 1 s, returned {result!r} after {elapsed:g} s of loop "
+        f"time; expected {expected!r} at 1 s: once every source has answered or failed there "
+        "is nothing left to wait for."
+    )
 
 
 @pytest.mark.task(1)
@@ -309,12 +319,23 @@ async def test_a_straggler_failing_while_it_closes_is_still_late() -> None:
 @pytest.mark.looptime
 async def test_late_sources_are_sorted_by_name() -> None:
     """`late` is sorted by name, whatever order the sources were given or started in."""
-    # Given in reverse alphabetical order, so input (and start) order is not sorted order.
-    sources, _ = make_sources(("tap", 0.5), ("norse", 10.0), ("klm", 3.0), ("iberia", 5.0))
+    # Seven stragglers given out of name order (a set's arbitrary order is sorted by chance
+    # once in 5,040 runs).
+    stragglers = (
+        ("norse", 10.0),
+        ("klm", 3.0),
+        ("wizz", 4.0),
+        ("iberia", 5.0),
+        ("sas", 2.5),
+        ("aegean", 6.0),
+        ("lot", 7.0),
+    )
+    sources, _ = make_sources(("tap", 0.5), *stragglers)
     result, _, what = await search(sources, 2.0)
     late = getattr(result, "late", None)
-    expected = ("iberia", "klm", "norse")
-    order = " (the order the sources were given)" if late == ("norse", "klm", "iberia") else ""
+    expected = tuple(sorted(name for name, _ in stragglers))
+    given = tuple(name for name, _ in stragglers)
+    order = " (the order the sources were given)" if late == given else ""
     assert late == expected, (
         f"{what} returned late={late!r}{order}; expected {expected!r}: sorted by name."
     )
@@ -368,20 +389,23 @@ async def test_a_failing_source_is_named_in_failed() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_several_failures_are_sorted_and_the_others_unaffected() -> None:
-    """Three sources failing at different times are all in `failed`, sorted by name; the
+    """Seven sources failing at different times are all in `failed`, sorted by name; the
     sources around them still answer, or are late, as if nothing had failed."""
-    # Failing in reverse alphabetical order, both as given and in time (0.5, 1, 1.5 s).
-    specs = (
+    # Neither the order they are given in nor the order they fail in is sorted; and with
+    # seven names, a set's arbitrary order is sorted by chance once in 5,040 runs.
+    failing = (
         ("wizz", 0.5),
-        ("tap", 0.8),
         ("sas", 1.0),
-        ("norse", 10.0),
         ("klm", 1.5),
-        ("iberia", 1.8),
+        ("lot", 0.6),
+        ("aegean", 0.7),
+        ("finnair", 1.2),
+        ("vueling", 0.9),
     )
+    specs = (*failing[:2], ("tap", 0.8), *failing[2:5], ("norse", 10.0), *failing[5:])
+    specs += (("iberia", 1.8),)
     errors: dict[str, Exception] = {
-        name: fares.SourceError(f"{name}: 503 Service Unavailable")
-        for name in ("wizz", "sas", "klm")
+        name: fares.SourceError(f"{name}: 503 Service Unavailable") for name, _ in failing
     }
     sources, _ = make_sources(*specs, errors=errors)
     result, elapsed, what = await search(sources, 2.0)
@@ -389,18 +413,22 @@ async def test_several_failures_are_sorted_and_the_others_unaffected() -> None:
     expected = fares.SearchResult(
         {"tap": by_name["tap"].fare(), "iberia": by_name["iberia"].fare()},
         late=("norse",),
-        failed=("klm", "sas", "wizz"),
+        failed=tuple(sorted(name for name, _ in failing)),
     )
     failed = getattr(result, "failed", None)
+    given = tuple(name for name, _ in specs if name in errors)
+    in_time = tuple(name for name, _ in sorted(failing, key=lambda spec: spec[1]))
     order = (
-        " (the order they failed in, which is also the order they were given)"
-        if failed == ("wizz", "sas", "klm")
+        " (the order they were given)"
+        if failed == given
+        else " (the order they failed in)"
+        if failed == in_time
         else ""
     )
+    when = ", ".join(f"{name} at {latency:g} s" for name, latency in failing)
     assert result == expected, (
-        f"{what}, with wizz, sas and klm raising SourceError at 0.5, 1 and 1.5 s, returned "
-        f"{result!r}{order}; expected {expected!r}: every failure named, sorted by name, and "
-        "the other sources unaffected."
+        f"{what}, with SourceError raised by {when}, returned {result!r}{order}; expected "
+        f"{expected!r}: every failure named, sorted by name, and the other sources unaffected."
     )
     assert elapsed == pytest.approx(2.0 + UNWIND_SECONDS), (
         f"{what} returned after {elapsed:g} s; expected {2.0 + UNWIND_SECONDS:g} s: failures "
