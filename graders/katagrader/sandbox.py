@@ -194,7 +194,11 @@ def wrap(
         "--bind",
         str(run.root),
         str(INSIDE),
-        *([("--bind" if cache_writable else "--ro-bind"), str(cache), str(INSIDE_PYCACHE)] if cache else []),
+        *(
+            [("--bind" if cache_writable else "--ro-bind"), str(cache), str(INSIDE_PYCACHE)]
+            if cache
+            else []
+        ),
         "--chdir",
         str(INSIDE_TARGET),
         "--clearenv",
