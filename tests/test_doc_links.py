@@ -66,7 +66,13 @@ def broken_links(text: str, pages: Anchors) -> list[str]:
                 hint = f"; nearest listed page: {near[0]}" if near else ""
                 found.append(
                     f"line {number}: {link}: the page is not in {ANCHORS.name} (a wrong page, "
-                    f"or one to add to tools/python_docs.py's ANCHOR_PAGES){hint}"
+                    f"or one of a section tools/python_docs.py leaves out){hint}"
+                )
+                continue
+            if version in pages[page][""]:
+                found.append(
+                    f"line {number}: {link}: the page is gone from the {version} docs, which "
+                    "/3/ serves (it is still on /3.13/)"
                 )
                 continue
             valid = [a for a, lacking in pages[page].items() if a and version not in lacking]
@@ -92,26 +98,30 @@ def test_python_docs_links_exist(path: Path) -> None:
 
 
 def test_a_broken_anchor_is_reported_with_the_nearest_valid_one() -> None:
-    """A wrong anchor, a wrong page, a good versioned link and an anchor gone from the newest
-    version: all but the versioned link are reported."""
+    """A wrong anchor, a wrong page, a good versioned link, and an anchor and a page gone
+    from the newest version: all but the versioned link are reported."""
     pages: Anchors = {
-        "library/asyncio-task.html": {"": (), "asyncio.timeout": (), "timeouts": ("3.15",)}
+        "library/asyncio-task.html": {"": (), "asyncio.timeout": (), "timeouts": ("3.15",)},
+        "library/asynchat.html": {"": ("3.15",)},
     }
     text = (
         "See https://docs.python.org/3/library/asyncio-task.html#asyncio.timeouts.\n"
         "and <https://docs.python.org/3/library/asyncio-tsk.html>\n"
         "and https://docs.python.org/3.13/library/asyncio-task.html#timeouts\n"
         "and https://docs.python.org/3/library/asyncio-task.html#timeouts\n"
+        "and https://docs.python.org/3/library/asynchat.html\n"
     )
     assert broken_links(text, pages) == [
         "line 1: library/asyncio-task.html#asyncio.timeouts: no such anchor; nearest valid "
         "anchor: library/asyncio-task.html#asyncio.timeout",
         "line 2: library/asyncio-tsk.html: the page is not in python-docs-anchors.txt (a wrong "
-        "page, or one to add to tools/python_docs.py's ANCHOR_PAGES); nearest listed page: "
+        "page, or one of a section tools/python_docs.py leaves out); nearest listed page: "
         "library/asyncio-task.html",
         "line 4: library/asyncio-task.html#timeouts: the anchor is gone from the 3.15 docs, "
         "which /3/ serves (it is still on /3.13/); nearest valid anchor: "
         "library/asyncio-task.html#asyncio.timeout",
+        "line 5: library/asynchat.html: the page is gone from the 3.15 docs, which /3/ serves "
+        "(it is still on /3.13/)",
     ]
 
 

@@ -5,22 +5,25 @@ reStructuredText sources of the Python documentation:
 
 - docs/data/asyncio-api.txt: every object documented on the asyncio High-level API pages,
   one per line (`page  name  kind  added`), for tests/test_api_coverage.py;
-- docs/data/python-docs-anchors.txt: every page and anchor of the pages the repository links
-  to (or is likely to), for tests/test_doc_links.py.
+- docs/data/python-docs-anchors.txt: every page and anchor of the docs' library/, reference/,
+  howto/, tutorial/ and faq/ sections and the glossary, for tests/test_doc_links.py.
 
 A source folder is a CPython checkout's `Doc/`, or the `html/_sources` folder of a Debian
 `python3.X-doc` package (which ships each page's source as `.rst.txt`):
 
-    python tools/python_docs.py SOURCES-3.13 --newer-html HTML-3.14 --newer-html HTML-3.15
+    python tools/python_docs.py SOURCES-3.13 --html HTML-3.13 \
+        --newer-html HTML-3.14 --newer-html HTML-3.15
     python tools/python_docs.py --compare-html HTML-DIR SOURCES   # check the id rules
 
-The API list and the anchors are read from one version's sources (3.13's); `--newer-html`
-gives the built HTML of newer versions (Debian's python3.14-doc and python3.15-doc ship no
-sources), and each anchor a newer page lacks is marked with that version, so that a link
-to docs.python.org/3/ (the newest version) can be told from one to /3.13/. `--compare-html` checks the id rules below against the ids of a
-Sphinx build of the same sources and prints every anchor one has and the other lacks.
+The API list and the anchors are read from one version's sources (3.13's). `--html` gives
+the build of those sources: an anchor it lacks is dropped (the rules below do not cover
+every directive perfectly). `--newer-html` gives the built HTML of newer versions (Debian's
+python3.14-doc and python3.15-doc ship no sources): each anchor or page a newer build lacks
+is marked with that version, so that a link to docs.python.org/3/ (the newest version) can
+be told from one to /3.13/. `--compare-html` checks the id rules against a build of the same
+sources and prints every anchor one has and the other lacks.
 
-Sphinx's id rules, as implemented here (docutils 0.21, Sphinx 8):
+Sphinx's id rules, as implemented here (checked against the 3.13.5 docs built by Sphinx 8.1.3):
 - a section: docutils' `make_id` of its title text: lowercase, every run of characters
   other than a-z and 0-9 becomes one hyphen, then leading hyphens and digits and trailing
   hyphens are stripped ("3.2. Queues" -> "queues"). A title already used in the page gets
@@ -57,58 +60,21 @@ API_PAGES = (
     "library/asyncio-queue",
     "library/asyncio-exceptions",
 )
-# Pages whose anchors are kept: every asyncio page, every page the repository links to
-# today, and the few that the planned katas of issue 14 are likely to link.
-ANCHOR_PAGES = (
-    *API_PAGES,
-    "library/asyncio",
-    "library/asyncio-api-index",
-    "library/asyncio-dev",
-    "library/asyncio-eventloop",
-    "library/asyncio-future",
-    "library/asyncio-graph",
-    "library/asyncio-llapi-index",
-    "library/asyncio-platforms",
-    "library/asyncio-policy",
-    "library/asyncio-protocol",
-    "library/concurrent.futures",
-    "library/contextlib",
-    "library/contextvars",
-    "library/exceptions",
-    "library/functions",
-    "library/itertools",
-    "library/multiprocessing",
-    "library/pickle",
-    "library/profile",
-    "library/signal",
-    "library/stdtypes",
-    "library/subprocess",
-    "library/threading",
-    "library/tracemalloc",
-    "library/io",
-    "library/sys",
-    "library/os",
-    "library/time",
-    "library/socket",
-    "library/selectors",
-    "library/queue",
-    "library/logging",
-    "library/inspect",
-    "library/weakref",
-    "library/gc",
-    "library/functools",
-    "library/typing",
-    "library/collections.abc",
-    "library/dataclasses",
-    "library/unittest.mock",
-    "howto/free-threading-python",
-    "faq/programming",
-    "glossary",
-    "howto/functional",
-    "reference/compound_stmts",
-    "reference/datamodel",
-    "reference/expressions",
-)
+# Pages whose anchors are kept: every page of these sections of the docs (the C API,
+# extending, installing and whatsnew are left out), found in the sources given.
+ANCHOR_SECTIONS = ("library", "reference", "howto", "tutorial", "faq")
+ANCHOR_SINGLE_PAGES = ("glossary",)
+
+
+def anchor_pages(folder: Path) -> list[str]:
+    """The pages of ANCHOR_SECTIONS and ANCHOR_SINGLE_PAGES that `folder` has."""
+    pages = []
+    for section in ANCHOR_SECTIONS:
+        for path in sorted((folder / section).glob("*.rst*")):
+            pages.append(f"{section}/{path.name.split('.rst')[0]}")
+    pages += [p for p in ANCHOR_SINGLE_PAGES if source_file(folder, p) is not None]
+    return pages
+
 
 OBJECT_DIRECTIVES = {
     "function": "function",
@@ -276,6 +242,10 @@ def parse_page(page: str, text: str) -> Page:
                 add(sphinx_id("-".join(["cmdoption", *([program] if program else []), name])))
             i += 1
             continue
+        if directive and directive["kind"] == "envvar":
+            add(sphinx_id(f"envvar-{directive['arg'].strip()}"))
+            i += 1
+            continue
         if directive and directive["kind"] == "contents":
             add(docutils_id(directive["arg"].strip() or "contents"))
             i += 1
@@ -412,7 +382,10 @@ def compare_html(html_dir: Path, folder: Path) -> int:
     """Print, per page, the anchors the rules give that the build lacks, and the ids of
     the build (other than automatic ones) that the rules miss."""
     problems = 0
-    for page, parsed in parse_folder(folder, ANCHOR_PAGES).items():
+    for page, parsed in parse_folder(folder, anchor_pages(folder)).items():
+        if not (html_dir / f"{page}.html").exists():
+            print(f"{page}: not built")
+            continue
         built = html_ids(html_dir / f"{page}.html") - THEME_IDS
         ours = set(parsed.anchors)
         automatic = re.compile(r"^(id\d+|index-\d+|grammar-token-.*|audit_event_.*)$")
@@ -435,12 +408,13 @@ def _lines(rows: Iterable[str]) -> Iterator[str]:
         yield row + "\n"
 
 
-def write_data(sources: Path, newer: list[Path]) -> None:
-    """Write both data files from one version's sources; an anchor is kept only if the
-    built pages of each `newer` version have it too."""
+def write_data(sources: Path, newer: list[Path], same: Path | None = None) -> None:
+    """Write both data files from one version's sources. With `same` (the build of those
+    sources), an anchor the build lacks is dropped: the rules are not complete for every
+    directive. Each `newer` build's missing anchors are marked with its version."""
     version = _version(sources)
-    parsed = parse_folder(sources, ANCHOR_PAGES)
-    missing = [page for page in ANCHOR_PAGES if page not in parsed]
+    pages = anchor_pages(sources)
+    parsed = parse_folder(sources, [*API_PAGES, *pages])
     api = [o for page in API_PAGES for o in parsed[page].objects]
     API_FILE.parent.mkdir(parents=True, exist_ok=True)
     header = [
@@ -460,15 +434,20 @@ def write_data(sources: Path, newer: list[Path]) -> None:
     ]
     rows: list[str] = []
     notes: list[str] = []
-    for page in ANCHOR_PAGES:
-        if page not in parsed:
-            continue
+    dropped_here = 0
+    for page in pages:
         anchors = parsed[page].anchors
+        if same is not None and (same / f"{page}.html").exists():
+            ids = html_ids(same / f"{page}.html")
+            dropped_here += sum(1 for a in anchors if a not in ids)
+            anchors = [a for a in anchors if a in ids]
+        page_lacking: list[str] = []
         lacking: dict[str, list[str]] = {a: [] for a in anchors}
         for html_dir, other in built.items():
             path = _built_page(html_dir, page)
             if path is None:
-                print(f"{page}: no built page in {other} (not compared)")
+                print(f"{page}: no built page in {other}")
+                page_lacking.append(other)
                 continue
             if path != html_dir / f"{page}.html":
                 moved = path.relative_to(html_dir).as_posix()
@@ -485,13 +464,13 @@ def write_data(sources: Path, newer: list[Path]) -> None:
                 new = sorted(i for i in ids if i.startswith("asyncio.") and i not in ours)
                 if new:
                     print(f"{page}: objects new in {other}: {', '.join(new)}")
-        rows.append(f"{page}.html")
+        rows.append(f"{page}.html" + "".join(f"\t!{v}" for v in page_lacking))
         for anchor in anchors:
-            marks = "".join(f"\t!{v}" for v in lacking[anchor])
+            marks = "".join(f"\t!{v}" for v in [*page_lacking, *lacking[anchor]])
             rows.append(f"{page}.html#{anchor}{marks}")
     ANCHORS_FILE.write_text("".join(_lines([*header, *notes, *rows])), encoding="utf-8")
-    if missing:
-        print(f"not in the {version} sources, not listed: {', '.join(missing)}")
+    if same is not None:
+        print(f"{dropped_here} anchors the {version} build lacks were dropped")
     print(f"{API_FILE.relative_to(ROOT)}: {len(api)} names")
     print(f"{ANCHORS_FILE.relative_to(ROOT)}: {len(rows)} pages and anchors")
 
@@ -525,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the built HTML of a newer version: keep only the anchors it has too",
     )
     parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="HTML-DIR",
+        help="the build of the same sources: drop the anchors it lacks",
+    )
+    parser.add_argument(
         "--compare-html",
         type=Path,
         metavar="HTML-DIR",
@@ -533,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.compare_html:
         return compare_html(args.compare_html, args.sources)
-    write_data(args.sources, args.newer_html)
+    write_data(args.sources, args.newer_html, args.html)
     return 0
 
 
