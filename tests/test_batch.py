@@ -66,6 +66,9 @@ CARELESS = {
     ),
     "careless_starts_threads": SOLUTION + "\nimport threading, time\nfor _ in range(100):\n"
     "    threading.Thread(target=time.sleep, args=(600,)).start()\n",
+    "careless_spawns_processes": SOLUTION + "\nimport subprocess, sys\n"
+    "CHILDREN = [subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])"
+    " for _ in range(30)]\n",
 }
 CARELESS_EXPECTED: dict[str, str | set[str]] = {
     "careless_hangs": {"failed", "crashed"},  # a blocked loop, or the kata's time limit
@@ -73,6 +76,7 @@ CARELESS_EXPECTED: dict[str, str | set[str]] = {
     "careless_skips_its_checks": "failed",
     "careless_floods_2mb": "passed",  # printing is not wrong; it must just not break grading
     "careless_starts_threads": "failed",
+    "careless_spawns_processes": "passed",  # its children die with the run's PID namespace
 }
 HONEST = {"honest_solution": "passed", "honest_stub": "not_started"}
 # A folder name built to break a CSV (a formula), HTML and Markdown.
@@ -221,7 +225,7 @@ def test_the_batch_completes_and_writes_its_gradebook(class_run: ClassRun) -> No
     assert class_run.returncode == 0, class_run.stderr
     for name in ("gradebook.csv", "students.csv", "katas.csv", "gradebook.json", "gradebook.html"):
         assert (class_run.out / name).is_file(), name
-    assert len(class_run.statuses) == len(class_run.before)
+    assert len(class_run.statuses) == len(list(class_run.submissions.iterdir()))
     assert class_run.book["sandbox"] == "bubblewrap sandbox"
     assert class_run.elapsed < 240
 
@@ -444,6 +448,7 @@ def test_single_kata_grading_survives_nasty_text(tmp_path: Path) -> None:
     places = {"REPO": str(REPO_ROOT), "SUBMISSIONS": str(tmp_path), "OUT": str(tmp_path)}
     source = attack_source(HOSTILE_DIR / "surrogate_message.attack", "MARKX", places)
     (target / KATA / "dashboard.py").write_text(source)
+    summary = tmp_path / "summary.md"
     done = _grade(
         [
             "03",
@@ -452,12 +457,15 @@ def test_single_kata_grading_survives_nasty_text(tmp_path: Path) -> None:
             f"--junit={tmp_path / 'j.xml'}",
             f"--report={tmp_path / 'r.json'}",
         ],
-        {"PYTHONIOENCODING": "utf-8"},
+        {"PYTHONIOENCODING": "utf-8", "GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "FAIL" in done.stdout and "\\ud800" in done.stdout
     ET.parse(tmp_path / "j.xml")
+    table = summary.read_text(encoding="utf-8")  # Markdown: learner text escaped
+    assert "03_coroutines" in table
+    assert "<script>" not in table and "\x1b" not in table
     jsonschema.validate(
         json.loads((tmp_path / "r.json").read_text()), json.loads(SCHEMA_PATH.read_text())
     )

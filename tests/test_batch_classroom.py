@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import re
 
+from katagrader import classroom
 from katagrader.manifest import load_manifest
-from katagrader.targets import REPO_ROOT
 
-WORKFLOW = (REPO_ROOT / "docs" / "workflows" / "classroom.yml").read_text(encoding="utf-8")
+WORKFLOW = classroom.PATH.read_text(encoding="utf-8")
+
+
+def test_the_template_is_made_from_the_manifest() -> None:
+    """classroom.yml is exactly what katagrader.classroom makes from katas.toml."""
+    assert WORKFLOW == classroom.render(load_manifest()), (
+        "docs/workflows/classroom.yml is out of date: write it again with "
+        "`PYTHONPATH=graders python -m katagrader.classroom`"
+    )
 
 
 def _steps() -> dict[str, str]:
