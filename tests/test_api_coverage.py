@@ -162,9 +162,10 @@ def _status_problems(row: Row, numbers: set[int]) -> list[str]:
     if plan:
         if plan["kata"] not in PLANNED:
             return [
-                f"line {row.line}: {plan['kata']!r} is not one of issue 14's new katas {PLANNED}."
+                f"line {row.line}: {plan['kata']!r} is not one of issue 14's new katas "
+                f"({', '.join(PLANNED)})."
             ]
-        return []
+        return _now_covered(row, PLANNED[plan["kata"]])
     if row.status == "not taught":
         return (
             [] if row.note else [f"line {row.line}: {row.name} is not taught but gives no reason."]
