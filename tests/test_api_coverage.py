@@ -7,6 +7,7 @@ its grader (a textual guard against rot, not a proof that the grader grades it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -176,18 +177,27 @@ def _status_problems(row: Row, numbers: set[int]) -> list[str]:
     ]
 
 
-def _now_covered(row: Row, words: str) -> list[str]:
+def _now_covered(
+    row: Row,
+    words: str,
+    katas: list[tuple[int, str]] | None = None,
+    read: Callable[[int, str], str] | None = None,
+) -> list[str]:
     """A planned row goes stale once its new kata exists and names the API in both its
-    solution and its grader."""
-    for kata in load_manifest():
-        if kata.number < FIRST_NEW_KATA or not re.search(words, kata.slug):
+    solution and its grader. (`katas`, `read`: the manifest's (number, slug) pairs and the
+    files' text, for the test of this check.)"""
+    read = read or _kata_text
+    for number, slug in (
+        katas if katas is not None else [(k.number, k.slug) for k in load_manifest()]
+    ):
+        if number < FIRST_NEW_KATA or not re.search(words, slug):
             continue
-        solution = _kata_text(kata.number, "solutions/{slug}/*.py")
-        grader = _kata_text(kata.number, "graders/{slug}/test_*.py")
+        solution = read(number, "solutions/{slug}/*.py")
+        grader = read(number, "graders/{slug}/test_*.py")
         if _mentions(solution, row.name) and _mentions(grader, row.name):
             return [
-                f"line {row.line}: {row.name} is planned, but {kata.slug} now names it in its "
-                f"solution and grader: if that grader grades it, say 'kata {kata.number:02d}'."
+                f"line {row.line}: {row.name} is planned, but {slug} now names it in its "
+                f"solution and grader: if that grader grades it, say 'kata {number:02d}'."
             ]
     return []
 
@@ -239,3 +249,24 @@ def test_a_missing_name_is_reported() -> None:
     assert problems([], names) == [
         "asyncio.Queue.shutdown (library/asyncio-queue) has no row in the table."
     ]
+
+
+def test_a_planned_row_that_a_new_kata_covers_is_reported() -> None:
+    """Once a new kata (29+) whose slug fits the planned name names the API in its solution
+    and its grader, the planned row is stale; an old kata or a solution alone does not count."""
+    row = Row(7, "asyncio.Barrier", "3.11+", "planned: Coordination primitives (issue 14)", "")
+    words = PLANNED["Coordination primitives"]
+    texts = {"solutions": "asyncio.Barrier(3)", "graders": "a Barrier of three"}
+
+    def read(number: int, pattern: str) -> str:
+        return texts[pattern.split("/")[0]]
+
+    def solution_only(number: int, pattern: str) -> str:
+        return texts["solutions"] if pattern.startswith("solutions") else ""
+
+    assert _now_covered(row, words, [(30, "30_coordination")], read) == [
+        "line 7: asyncio.Barrier is planned, but 30_coordination now names it in its "
+        "solution and grader: if that grader grades it, say 'kata 30'."
+    ]
+    assert _now_covered(row, words, [(12, "12_coordination")], read) == []
+    assert _now_covered(row, words, [(30, "30_coordination")], solution_only) == []
