@@ -84,7 +84,7 @@ def test_a_blocked_loop_is_a_verdict_in_seconds_naming_the_line_once(
     assert "again, at the same line" in out, out
     assert "grading stopped after 2, as the event loop blocked at the same line twice" in out
     tests = json.loads(report.read_text())["katas"][0]["tests"]
-    assert len(tests) == 2 and all(t["kind"] == "leak" for t in tests), tests
+    assert len(tests) == 2 and all(t["kind"] == "timeout" for t in tests), tests
 
 
 def test_a_module_level_problem_is_reported_once(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, ClassVar
 
-from .errors import LeakDetected
+from .errors import DeadlineExceeded, LeakDetected
 from .locations import Location, learner_frames
 
 # Real seconds the loop may stay blocked before the test is stopped (the blocking check
@@ -139,9 +139,9 @@ class LoopStopper:
             self._thread.join()
             signal.signal(_SIGNAL, previous)
 
-    def verdict(self, test_name: str) -> LeakDetected:
-        """The test's verdict once the stopper fired; the second block at the same line
-        also stops grading the kata."""
+    def verdict(self, test_name: str) -> DeadlineExceeded:
+        """The test's verdict once the stopper fired (a time limit on the held loop, so of
+        the timeout kind); the second block at the same line also stops the kata."""
         line = str(self.where) if self.where else "a line outside your files"
         key = line
         first = _State.blocked_at.get(key)
@@ -151,12 +151,12 @@ class LoopStopper:
                 f"grading stopped after the event loop was blocked at the same line in "
                 f"{first} and {test_name}. Fix that line, then grade again."
             )
-            return LeakDetected(
+            return DeadlineExceeded(
                 f"BLOCKED EVENT LOOP again, at the same line as in {first}. {GRADING_STOPPED}: "
                 "the remaining checks would block there too."
             )
         _State.blocked_at[key] = test_name
-        return LeakDetected(
+        return DeadlineExceeded(
             f"BLOCKED EVENT LOOP: the event loop was still blocked after {self.held_for:.1f} s "
             f"of real time at {line}, so the test was stopped there (no check needs the loop "
             "held that long).\n"
