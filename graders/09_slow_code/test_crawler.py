@@ -18,7 +18,8 @@ Requirements:
 - 3: profile_call runs func under cProfile.Profile(timer) and returns its pstats.Stats
   -> test_profile_records_calls_and_times
 - 4: the largest cumulative (not own) time wins -> test_bottleneck_is_largest_cumulative_time
-- 4: entries sharing a name add up -> test_same_named_functions_add_up
+- 4: entries sharing a name add up, and only those (names compared whole)
+  -> test_same_named_functions_add_up
 - 4: built-ins by their profile name; a name never called counts 0
   -> test_builtins_are_named_as_in_the_profile, test_a_tie_goes_to_the_first_candidate
 - 4: ties go to the first candidate -> test_a_tie_goes_to_the_first_candidate
@@ -448,6 +449,20 @@ def test_same_named_functions_add_up() -> None:
         "Html.parse and Json.parse took 2.5 s each, 5 s together, against 4 s for _download. "
         "The profile records both under the name 'parse' (two entries, one per file/line): "
         "add up the cumulative times of every entry with the candidate's name."
+    )
+
+    def lookalikes() -> None:
+        Html().parse()  # parse: 2.5 s
+        for _ in range(3):
+            _parse(clock)  # _parse: 3 s, a different name that contains "parse"
+        _lonely(clock)  # 4 s
+
+    stats = _profile(lookalikes, clock)
+    got = _bottleneck(stats, ["parse", "_lonely"])
+    assert got == "_lonely", (
+        f"find_bottleneck(stats, ['parse', '_lonely']) returned {got!r}; expected '_lonely' "
+        "(4 s, against 2.5 s for parse). _parse (3 s) is another function: compare names "
+        "with ==, not `in` (a substring) or endswith."
     )
 
 
