@@ -241,6 +241,13 @@ async def test_worker_respects_the_url_limit() -> None:
         f"fetched {sorted(fetched)}; report.urls is {sorted(report.urls)}; every fetched URL "
         "must be the start or linked from a fetched page, and be in the report."
     )
+    big = ProbedSite(pages)
+    await run_workers(big, BASE, workers=4, max_urls=258)
+    assert len(big.fetched) == 258, (
+        f"4 workers with max_urls=258 on a site of {len(pages)} pages fetched "
+        f"{len(big.fetched)} URLs; expected exactly 258. (Compare sizes with `<`, never `is`: "
+        "only small ints are shared objects.)"
+    )
 
 
 # Step 2: crawl ---------------------------------------------------------------------------
