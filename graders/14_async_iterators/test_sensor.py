@@ -7,8 +7,9 @@ Requirements:
   -> test_aiter_returns_the_iterator_itself
 - 1: count readings in the sensor's order; count 0 reads nothing
   -> test_iterator_yields_count_readings, test_zero_readings_read_nothing
-- 1: the first reading at once, reading k read at start + k * interval
-  -> test_iterator_first_reading_is_immediate, test_iterator_keeps_a_fixed_rate
+- 1: the first reading at once, reading k read at start + k * interval, whatever the
+  sensor's latency and the loop body's time -> test_iterator_first_reading_is_immediate,
+  test_iterator_keeps_a_fixed_rate, test_iterator_keeps_the_rate_with_a_slow_loop_body
 - 1: start is the loop time of the first __anext__, not of construction
   -> test_schedule_starts_at_the_first_reading
 - 1: each Reading is stamped with the loop time its read started
@@ -22,7 +23,8 @@ Requirements:
 - 3: poll yields count readings in order; count 0 reads nothing
   -> test_generator_yields_count_readings
 - 3: the same schedule and stamps as the class, first reading at once
-  -> test_generator_first_reading_is_immediate, test_generator_matches_the_iterator
+  -> test_generator_first_reading_is_immediate, test_generator_matches_the_iterator,
+  test_generator_keeps_the_rate_with_a_slow_loop_body
 - 3: each reading is yielded as soon as it is read, not collected first
   -> test_generator_yields_each_reading_as_it_is_read
 - checks: no task left running, no coroutine un-awaited, the loop never blocked
@@ -142,6 +144,15 @@ async def test_iterator_yields_count_readings() -> None:
         "expected [20.0, 20.5, 21.0, 21.5]: one read per reading, then StopAsyncIteration."
     )
     assert len(sensor.started) == 4, f"the sensor was read {len(sensor.started)} times; expected 4."
+    many = ProbedSensor(latency=0.001)
+    seen = await session(
+        sensor_module.PollIterator(many, 0.01, 300), many, "PollIterator(count=300)"
+    )
+    assert len(seen.temps) == 300, (
+        f"`async for` over PollIterator(sensor, 0.01, 300) gave {len(seen.temps)} readings; "
+        "expected 300. (Compare counts with `>=` or `==`, never `is`: only small ints are "
+        "shared objects.)"
+    )
 
 
 @pytest.mark.task(1)
@@ -167,6 +178,39 @@ async def test_iterator_keeps_a_fixed_rate() -> None:
         f"with a sensor taking {LATENCY} s per read, PollIterator(sensor, 1.0, 4) started its "
         f"reads at {seen.reads} s; expected {SCHEDULE}. "
         + schedule_advice(seen.reads, "PollIterator")
+    )
+
+
+SLOW_INTERVAL = 2.0  # not 1: a schedule computed as k / interval or k ** interval shows
+SLOW_SCHEDULE = [0.0, 2.0, 4.0, 6.0]
+
+
+async def slow_body(readings: AsyncIterable[Any], sensor: ProbedSensor, what: str) -> list[float]:
+    """Loop over `readings` spending 0.5 s on each one; the read start times."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def loop_body() -> None:
+        async for _ in readings:
+            await asyncio.sleep(0.5)  # the controller acts on the reading
+
+    await within(60, loop_body(), what=f"async for reading in {what}, 0.5 s per reading")
+    return [round(t - started, 6) for t in sensor.started]
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_iterator_keeps_the_rate_with_a_slow_loop_body() -> None:
+    """The schedule holds when the loop body takes time too: reading k is due at
+    start + k * interval, however long the caller took to ask for it."""
+    sensor = ProbedSensor(latency=LATENCY)
+    it = sensor_module.PollIterator(sensor, SLOW_INTERVAL, 4)
+    reads = await slow_body(it, sensor, "PollIterator")
+    assert reads == pytest.approx(SLOW_SCHEDULE), (
+        f"with a {LATENCY} s sensor and a loop body taking 0.5 s, PollIterator(sensor, 2.0, 4) "
+        f"started its reads at {reads} s; expected {SLOW_SCHEDULE}. Waiting `interval` minus the "
+        "read's duration forgets the time the loop body took: compute each due time from the "
+        "start, `start + k * interval`, and sleep until then."
     )
 
 
@@ -318,8 +362,9 @@ async def test_generator_matches_the_iterator() -> None:
     """poll(...) reads at the same times as PollIterator, stamps and hands over each reading
     the same way."""
     a, b = ProbedSensor(), ProbedSensor()
-    from_class = await session(sensor_module.PollIterator(a, INTERVAL, 4), a, "PollIterator")
+    # The generator first, while the loop's clock still reads 0.
     from_generator = await session(sensor_module.poll(b, INTERVAL, 4), b, "poll(sensor, 1.0, 4)")
+    from_class = await session(sensor_module.PollIterator(a, INTERVAL, 4), a, "PollIterator")
     assert from_generator.reads == pytest.approx(SCHEDULE), (
         f"poll(sensor, 1.0, 4) with a {LATENCY} s sensor started its reads at "
         f"{from_generator.reads} s; expected {SCHEDULE}. "
@@ -332,6 +377,22 @@ async def test_generator_matches_the_iterator() -> None:
     )
     assert from_generator.temps == from_class.temps, (
         f"poll(...) gave {from_generator.temps}, PollIterator gave {from_class.temps}."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_generator_keeps_the_rate_with_a_slow_loop_body() -> None:
+    """The generator's schedule holds when the loop body takes time too."""
+    sensor = ProbedSensor(latency=LATENCY)
+    reads = await slow_body(
+        sensor_module.poll(sensor, SLOW_INTERVAL, 4), sensor, "poll(sensor, 2.0, 4)"
+    )
+    assert reads == pytest.approx(SLOW_SCHEDULE), (
+        f"with a {LATENCY} s sensor and a loop body taking 0.5 s, poll(sensor, 2.0, 4) "
+        f"started its reads at {reads} s; expected {SLOW_SCHEDULE}. The body runs while the "
+        "generator is paused at `yield`: sleep until `start + k * interval`, not for a "
+        "duration measured before the yield."
     )
 
 
