@@ -517,6 +517,6 @@ print(json.dumps(out))
     assert seen["procs"] <= 4 and seen["net"] is False and seen["engine_writable"] is False
     assert seen["tmp_capped"] and seen["memory_capped"]
     if os.geteuid() == 0:
-        assert seen["uid"] == sandbox.FIRST_RUN_UID  # never root inside
+        assert seen["uid"] == sandbox.run_uid(0)  # never root, never another batch's
     assert (run.target / "ok").read_text() == "1"
     shutil.rmtree(run.root, ignore_errors=True)

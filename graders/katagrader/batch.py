@@ -225,7 +225,7 @@ def _warm_cache(
         (building / "pycache").mkdir(parents=True, exist_ok=True)
         if sandbox._as_root():
             for path in [building, *building.rglob("*")]:
-                os.lchown(path, sandbox.FIRST_RUN_UID, sandbox.FIRST_RUN_UID)
+                os.lchown(path, sandbox.run_uid(0), sandbox.run_uid(0))
 
         def warm(kata: Kata) -> tuple[str, int]:
             run = sandbox.RunDirs(scratch / "warm" / kata.slug)
@@ -261,6 +261,7 @@ def _warm_cache(
                 staged.rename(kept)
             except OSError:
                 shutil.rmtree(staged, ignore_errors=True)
+            _prune(CACHE_ROOT, keep=kept)
         cache = building / "pycache"
     elif sandboxed:
         cache = kept / "pycache"
@@ -268,6 +269,18 @@ def _warm_cache(
         cache = scratch / "pycache"
         shutil.copytree(kept / "pycache", cache)
     return counts, cache
+
+
+def _prune(root: Path, keep: Path, newest: int = 3) -> None:
+    """Drop all but the newest caches (each engine or grader change makes one)."""
+    caches = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in caches[newest:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def grade_submissions(
@@ -282,7 +295,7 @@ def grade_submissions(
     """Grade every submission on every kata; never raises for a submission's sake."""
     started = time.monotonic()
     run = ClassRun(list(submissions), list(katas), SANDBOXED if sandboxed else UNSANDBOXED)
-    jobs = max(1, jobs)
+    jobs = min(max(1, jobs), sandbox.MAX_SLOTS)
     with tempfile.TemporaryDirectory(prefix="katas-batch-", ignore_cleanup_errors=True) as tmp:
         scratch = Path(tmp)
         copies: dict[str, Path] = {}

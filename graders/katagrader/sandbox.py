@@ -35,8 +35,11 @@ INSIDE = Path("/kata")
 INSIDE_TARGET = INSIDE / "submission"
 INSIDE_PYCACHE = INSIDE / "pycache"
 INSIDE_REPORT = INSIDE / "report"
-# One uid per concurrent run when grading as root: RLIMIT_NPROC counts per user.
-FIRST_RUN_UID = 210_000
+# One uid per concurrent run when grading as root: RLIMIT_NPROC counts per user, so two
+# runs (of this batch, or of another batch graded at the same time) must never share one.
+# This process's id keeps batches apart: no two live processes have the same.
+MAX_SLOTS = 128
+_UID_BASE = 100_000_000 + os.getpid() * MAX_SLOTS
 OUTPUT_CAP_BYTES = 16 * 1024 * 1024  # RLIMIT_FSIZE: any one file, the captured output too
 PROCESS_CAP = 256  # threads count as processes for RLIMIT_NPROC
 OPEN_FILES_CAP = 1024
@@ -108,6 +111,13 @@ def _engine_binds() -> list[str]:
     return args
 
 
+def run_uid(slot: int) -> int:
+    """The user id of the run in `slot` (0 <= slot < MAX_SLOTS) when grading as root."""
+    if not 0 <= slot < MAX_SLOTS:
+        raise ValueError(f"at most {MAX_SLOTS} runs at once, not slot {slot}")
+    return _UID_BASE + slot
+
+
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
@@ -135,7 +145,7 @@ def wrap(
     namespaces.append("--unshare-cgroup-try")
     drop: list[str] = []
     if _as_root():
-        uid = str(FIRST_RUN_UID + slot)
+        uid = str(run_uid(slot))
         drop = [
             "setpriv",
             f"--reuid={uid}",
@@ -216,7 +226,7 @@ def prepare_run_dirs(run: RunDirs, *, slot: int) -> None:
     run.pycache.mkdir(parents=True, exist_ok=True)
     run.target.mkdir(parents=True, exist_ok=True)
     if _as_root():
-        uid = FIRST_RUN_UID + slot
+        uid = run_uid(slot)
         for path in [run.root, *run.root.rglob("*")]:
             os.lchown(path, uid, uid)
 
