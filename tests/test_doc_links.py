@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def linking_files(root: Path = REPO_ROOT) -> list[Path]:
 Anchors = dict[str, dict[str, tuple[str, ...]]]
 
 
+@cache  # read once for all the files checked
 def load_anchors(path: Path = ANCHORS) -> Anchors:
     pages: Anchors = {}
     for line in path.read_text(encoding="utf-8").splitlines():
