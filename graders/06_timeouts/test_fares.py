@@ -402,8 +402,14 @@ async def test_several_failures_are_sorted_and_the_others_unaffected() -> None:
         ("finnair", 1.2),
         ("vueling", 0.9),
     )
-    specs = (*failing[:2], ("tap", 0.8), *failing[2:5], ("norse", 10.0), *failing[5:])
-    specs += (("iberia", 1.8),)
+    specs: tuple[tuple[str, float], ...] = (
+        *failing[:2],
+        ("tap", 0.8),
+        *failing[2:5],
+        ("norse", 10.0),
+        *failing[5:],
+        ("iberia", 1.8),
+    )
     errors: dict[str, Exception] = {
         name: fares.SourceError(f"{name}: 503 Service Unavailable") for name, _ in failing
     }
