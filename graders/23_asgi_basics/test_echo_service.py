@@ -1,4 +1,25 @@
-"""Grades exercises/23_asgi_basics/echo_service.py: the exact ASGI messages a raw app sends."""
+"""Grades exercises/23_asgi_basics/echo_service.py: the exact ASGI messages a raw app sends.
+
+The grader plays the server with a scripted `receive` (which then waits forever) and a
+recording `send` that also notes what the service had done when each message went out, on
+the virtual clock: *when* a lifespan answer is sent is checked, not only that it is.
+
+Requirements:
+- 1: chunks joined up to more_body false, receive() once per chunk -> test_body_sent_in_chunks_is_read_whole
+- 1: a message without more_body is a whole body -> test_single_message_body_is_read
+- 1: http.disconnect raises ClientDisconnected -> test_disconnect_while_reading_raises
+- 2: exactly start then one body, status, bytes headers, content-length -> test_response_is_start_then_body
+- 2: a 204 has no headers and no body -> test_no_content_declares_no_length
+- 3: POST /echo answers the whole body with its content-type -> test_echo_sends_the_body_back
+- 3: no content-type means application/octet-stream -> test_echo_without_content_type_is_octet_stream
+- 3: GET /status answers 204 -> test_status_is_no_content
+- 3: anything else is a 400 text/plain b"bad request" -> test_other_requests_are_bad_requests
+- 3: a disconnect mid-upload sends nothing, raises nothing -> test_disconnect_mid_upload_sends_nothing
+- 4: startup.complete then shutdown.complete, the call returns -> test_lifespan_answers_startup_and_shutdown
+- 4: startup.complete only after service.startup() finished -> test_startup_complete_waits_for_the_service
+- 4: shutdown.complete only after service.shutdown() finished -> test_shutdown_complete_waits_for_the_service
+- 4: a failing startup sends startup.failed with its text, returns, no shutdown -> test_failed_startup_is_reported
+"""
 
 from __future__ import annotations
 
@@ -169,6 +190,10 @@ async def test_response_is_start_then_body() -> None:
     call = "send_response(send, 200, b'hello', b'text/plain')"
     await within(5, echo.send_response(script.send, 200, b"hello", b"text/plain"), what=call)
     status, headers, body = response_of(script, call)
+    assert script.types() == ["http.response.start", "http.response.body"], (
+        f"{call} sent {script.types()}; expected exactly one `http.response.start` and one "
+        "`http.response.body` that ends the response (more_body false, or left out)."
+    )
     assert status == 200, f"{call} sent status {status!r}; expected 200."
     assert headers == {b"content-type": b"text/plain", b"content-length": b"5"}, (
         f"{call} sent the headers {headers!r}; expected content-type b'text/plain' and "
@@ -243,7 +268,7 @@ async def test_echo_without_content_type_is_octet_stream() -> None:
 @pytest.mark.looptime
 async def test_status_is_no_content() -> None:
     """GET /status answers 204 with an empty body."""
-    script = Script()
+    script = Script(chunk(b"", False))  # a server sends a GET's (empty) body too
     call = "handle_http(GET /status)"
     await within(
         5, echo.handle_http(http_scope("GET", "/status"), script.receive, script.send), what=call
@@ -367,4 +392,32 @@ async def test_failed_startup_is_reported() -> None:
     assert "shutdown began" not in service.events, (
         "after a failed startup the service was shut down; it never started, and the server "
         "sends no lifespan.shutdown then."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
+async def test_shutdown_complete_waits_for_the_service() -> None:
+    """lifespan.shutdown.complete is sent only after service.shutdown() has finished."""
+    service = ProbedService()
+    script = Script(
+        {"type": "lifespan.startup"},
+        {"type": "lifespan.shutdown"},
+        watch=lambda: list(service.events),
+    )
+    call = "handle_lifespan(scope, receive, send, service)"
+    await within(
+        10,
+        echo.handle_lifespan({"type": "lifespan"}, script.receive, script.send, service),
+        what=call,
+    )
+    seen = dict(zip(script.types(), script.seen_when_sent, strict=False))
+    assert "lifespan.shutdown.complete" in seen, (
+        f"{call} sent {script.types()}; expected a lifespan.shutdown.complete."
+    )
+    before = seen["lifespan.shutdown.complete"]
+    assert "shutdown done" in before, (
+        f"{call} sent lifespan.shutdown.complete when the service had done {before}; expected "
+        "after its shutdown finished. The server takes that message as 'the app is done' and "
+        "may exit at once: await service.shutdown() first."
     )
