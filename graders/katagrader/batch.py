@@ -428,7 +428,7 @@ def _grade_one(
     duration = time.monotonic() - started
     output = clean(_tail(output_path))
     output_size = output_path.stat().st_size
-    report = deep_clean(_read_report(run.report / "report.json"))
+    report = deep_clean(_read_run_report(run.report))
     result, evidence = _judge_run(kata, report, returncode, timed_out, output, seconds, canaries)
     if output_size >= sandbox.OUTPUT_CAP_BYTES or returncode == 128 + 25:  # SIGXFSZ
         # Writes past the cap fail, pytest's own report among them: whatever the report
@@ -450,6 +450,34 @@ def _grade_one(
     return Entry(
         name, result, checks or len([t for t in result.tests if t["phase"] == "call"]), evidence
     )
+
+
+def _read_run_report(folder: Path, limit: int = 2 * sandbox.OUTPUT_CAP_BYTES) -> Any:
+    """The report in a folder the run could write to: never through a symbolic link (of
+    the folder or the file), never from a FIFO or device (it would block the batch), never
+    more than `limit` bytes; None when there is no such report."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | nofollow)
+    except OSError:
+        return None
+    try:
+        fd = os.open("report.json", os.O_RDONLY | nofollow | os.O_NONBLOCK, dir_fd=folder_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(folder_fd)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        return None
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _judge_run(

@@ -40,7 +40,24 @@ MODULES = {
     "marshal": "imports marshal (loading compiled code)",
     "faulthandler": "imports faulthandler",
     "sitecustomize": "imports sitecustomize",
+    "pickle": "imports pickle (loading data runs code)",
+    "shelve": "imports shelve (loading data runs code)",
+    "dill": "imports dill (loading data runs code)",
+    "cloudpickle": "imports cloudpickle (loading data runs code)",
+    "runpy": "imports runpy (running code this scan cannot see)",
+    "code": "imports code (running code this scan cannot see)",
+    "codeop": "imports codeop (compiling code this scan cannot see)",
+    "zipimport": "imports zipimport (loading code this scan cannot see)",
+    "pkgutil": "imports pkgutil (loading code this scan cannot see)",
+    "imp": "imports imp (loading code this scan cannot see)",
 }
+# pytest's machinery, as opposed to what a test author uses (kata 27 writes tests).
+PYTEST_INTERNALS = {
+    "TestReport", "CollectReport", "CallInfo", "Config", "Session", "Item", "Function",
+    "Module", "Class", "Collector", "Package", "File", "Dir", "Directory",
+    "PytestPluginManager", "hookimpl", "hookspec", "StashKey", "Stash",
+    "register_assert_rewrite", "ExitCode", "exit",
+}  # fmt: skip
 SYS_ATTRIBUTES = {
     "_getframe", "_current_frames", "settrace", "setprofile", "modules", "meta_path",
     "path_hooks", "path_importer_cache", "addaudithook", "argv", "orig_argv",
@@ -56,7 +73,8 @@ FRAME_ATTRIBUTES = {
     "f_back", "f_globals", "f_locals", "f_code", "f_builtins", "tb_frame", "tb_next",
     "gi_frame", "cr_frame", "ag_frame", "__globals__", "__code__", "__closure__",
     "__builtins__", "__subclasses__", "__mro__", "__bases__", "__base__", "__loader__",
-    "__spec__", "__dict__", "co_consts", "__self__", "__wrapped__",
+    "__spec__", "__dict__", "co_consts", "__self__", "__wrapped__", "__class__",
+    "CodeType", "FunctionType", "FrameType",
 }  # fmt: skip
 DYNAMIC = {"exec", "eval", "compile", "__import__", "breakpoint", "globals", "vars"}
 CODE_SUFFIXES = {".so", ".pyd", ".pyc", ".pyo", ".pth", ".dll", ".dylib", ".egg", ".whl"}
@@ -113,8 +131,8 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, f"imports os.{alias.name}")
             if root == "sys" and alias.name in SYS_ATTRIBUTES:
                 self.flag(node, f"imports sys.{alias.name}")
-            if root == "pytest" and alias.name not in ("raises", "approx", "mark", "fixture"):
-                self.flag(node, f"imports pytest.{alias.name}")
+            if root == "pytest" and alias.name in PYTEST_INTERNALS:
+                self.flag(node, f"imports pytest.{alias.name} (pytest's machinery)")
             self.modules.setdefault(name, f"{module}.{alias.name}")
         self.generic_visit(node)
 
@@ -125,9 +143,20 @@ class _Scanner(ast.NodeVisitor):
         elif module.startswith("pytest.") or (module.startswith("asyncio.") and "_" in module):
             self.flag(node, f"imports {module}")
 
+    def _root_module(self, node: ast.expr) -> str | None:
+        """The module a chain `a.b.c` starts from, when `a` names one (`type(x).y` counts
+        as reaching into a class: patching it changes every object the checks use)."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return "type()" if node.func.id == "type" else None
+        return self.modules.get(node.id) if isinstance(node, ast.Name) else None
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
         base = node.value.id if isinstance(node.value, ast.Name) else None
         module = self.modules.get(base or "")
+        if module == "pytest" and node.attr in PYTEST_INTERNALS:
+            self.flag(node, f"uses pytest.{node.attr} (pytest's machinery)")
         if module == "sys" and node.attr in SYS_ATTRIBUTES and node.attr not in ("exit", "path"):
             self.flag(node, f"uses sys.{node.attr}")
         elif module == "sys" and node.attr == "path" and isinstance(node.ctx, ast.Load):
@@ -138,8 +167,11 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, f"uses signal.{node.attr}")
         if node.attr in FRAME_ATTRIBUTES:
             self.flag(node, f"uses .{node.attr} (interpreter internals)")
-        if isinstance(node.ctx, (ast.Store, ast.Del)) and module is not None:
-            self.flag(node, f"changes {module}.{node.attr} (patches a module every check shares)")
+        owner = (
+            self._root_module(node.value) if isinstance(node.ctx, (ast.Store, ast.Del)) else None
+        )
+        if owner is not None:
+            self.flag(node, f"changes {owner}...{node.attr} (patches what every check shares)")
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -158,8 +190,11 @@ class _Scanner(ast.NodeVisitor):
                 first = node.args[0]
                 target = first.id if isinstance(first, ast.Name) else None
                 dynamic = len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)
+                owner = self._root_module(first)
                 if target in self.modules:
                     self.flag(node, f"{func.id}() on the module {self.modules[target]}")
+                elif owner is not None and func.id != "getattr":
+                    self.flag(node, f"{func.id}() on something of {owner}")
                 elif dynamic and func.id != "getattr":
                     self.flag(node, f"{func.id}() with a computed name")
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):

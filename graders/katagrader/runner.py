@@ -217,7 +217,7 @@ def _tail(path: Path) -> str:
 def _read_report(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # a forged report may nest without end
         return None
     return data if isinstance(data, dict) else None
 

@@ -226,8 +226,10 @@ def prepare_run_dirs(run: RunDirs, *, slot: int) -> None:
     run.pycache.mkdir(parents=True, exist_ok=True)
     run.target.mkdir(parents=True, exist_ok=True)
     if _as_root():
+        # The folder itself stays root's, so a run cannot swap its report folder for a
+        # symbolic link; what is inside is the run's own.
         uid = run_uid(slot)
-        for path in [run.root, *run.root.rglob("*")]:
+        for path in run.root.rglob("*"):
             os.lchown(path, uid, uid)
 
 

@@ -44,14 +44,18 @@ def first_sentence(text: object, limit: int = 160) -> str:
     return one_line(sentence, limit)
 
 
-def deep_clean(value: Any) -> Any:
-    """A JSON-ready copy of `value` with every string (keys too) cleaned."""
+def deep_clean(value: Any, depth: int = 0) -> Any:
+    """A JSON-ready copy of `value` with every string (keys too) cleaned. Nothing we write
+    nests deeper than a few levels: anything past 32 is cut (a forged report may nest
+    without end)."""
     if isinstance(value, str):
         return clean(value)
+    if depth > 32 and isinstance(value, (dict, list, tuple)):
+        return "[nested too deep]"
     if isinstance(value, dict):
-        return {clean(k): deep_clean(v) for k, v in value.items()}
+        return {clean(k): deep_clean(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [deep_clean(v) for v in value]
+        return [deep_clean(v, depth + 1) for v in value]
     return value
 
 
