@@ -5,6 +5,7 @@ Requirements:
 - 1: no shards count 0 -> test_no_shards_count_zero
 - 1: every shard queried concurrently (as long as the slowest) -> test_shards_are_queried_concurrently
 - 1: a failure raises an ExceptionGroup of the shard errors -> test_failures_surface_as_an_exception_group
+- 1: failures at the same moment are all in the group -> test_failures_at_the_same_moment_are_all_in_the_group
 - 1: the other queries cancelled and closed before it raises, at once (1.5 s) ->
   test_failure_cancels_the_other_shards
 - 2: every shard answered: StockCheck(sku, total) -> test_success_reports_the_total
@@ -165,6 +166,26 @@ async def test_failures_surface_as_an_exception_group() -> None:
     assert leaves(error) == [busy], (
         f"the ExceptionGroup held {leaves(error)!r}; expected only the ShardBusy of 'us' "
         "(the other shards were cancelled, which is not a failure)."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_failures_at_the_same_moment_are_all_in_the_group() -> None:
+    """Two shards failing at the same moment: the ExceptionGroup holds both errors."""
+    busy = inventory.ShardBusy("us", 2.0)
+    corrupted = inventory.ShardCorrupted("asia")
+    shards, _ = make_shards(("eu", 3, 5.0, None), ("us", 5, 1.0, busy), ("asia", 4, 1.0, corrupted))
+    _, error = await outcome(20, inventory.count_stock(shards, "mug"), "count_stock(shards, 'mug')")
+    found = leaves(error) if error is not None else []
+    assert isinstance(error, BaseExceptionGroup) and sorted(map(id, found)) == sorted(
+        map(id, [busy, corrupted])
+    ), (
+        "count_stock(shards, 'mug') with 'us' (ShardBusy) and 'asia' (ShardCorrupted) failing "
+        "at the same moment "
+        + ("returned normally" if error is None else f"raised {type(error).__name__}: {error!r}")
+        + f" holding {found!r}; expected an ExceptionGroup holding both errors: the caller "
+        "needs every failure (a corrupted shard must not hide behind a busy one)."
     )
 
 
