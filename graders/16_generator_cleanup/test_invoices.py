@@ -1,7 +1,24 @@
 """Grades exercises/16_generator_cleanup/invoices.py: generators that hold a cursor across
 `yield` are closed at the right moment. The grader's fake database writes an event log,
 and each test asserts the ORDER of the events: the cursor (the inner resource) is closed
-before the UPDATE that follows the loop and before the connection (the outer resource)."""
+before the UPDATE that follows the loop and before the connection (the outer resource).
+
+Requirements:
+- 1: yield every invoice, close the cursor at the end of rows -> test_iter_invoices_yields_rows_and_closes_cursor
+- 1: close() after one invoice closes the cursor, without RuntimeError -> test_iter_invoices_closes_cursor_on_close
+- 1: an error from the cursor reaches the caller and closes it -> test_iter_invoices_closes_cursor_on_error
+- 2: cursor closed before the UPDATE and the connection; first overdue notified once
+  -> test_sync_cleanup_order
+- 2: nothing overdue: None, no notify, no UPDATE -> test_sync_nothing_overdue
+- 2: due today is not overdue -> test_sync_due_today_is_not_overdue
+- 3: yield every invoice, close the cursor at the end -> test_aiter_invoices_yields_rows_and_closes_cursor
+- 3: aclose() after one invoice closes the cursor, without RuntimeError -> test_aiter_invoices_closes_cursor_on_aclose
+- 3: an error from the cursor reaches the caller and closes it -> test_aiter_invoices_closes_cursor_on_error
+- 4: the same order on the async driver, under aclosing -> test_async_cleanup_order
+- 4: nothing overdue (due today): None, no notify, no UPDATE -> test_async_nothing_overdue
+- 4: cancelled while notifying: cursor, then connection; ends cancelled; no UPDATE
+  -> test_async_cleanup_order_under_cancellation
+"""
 
 from __future__ import annotations
 
@@ -12,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import learner_module, within
+from katagrader import learner_module, outcome, within
 
 invoices = learner_module("invoices")
 
@@ -27,6 +44,10 @@ def rows(*overdue: bool) -> list[Any]:
     ]
 
 
+# A row that cannot be fetched: the probed cursors raise ConnectionError in its place.
+LOST: Any = object()
+
+
 # ---- sync probes ----------------------------------------------------------------------
 
 
@@ -37,7 +58,10 @@ class ProbedCursor:
         self.closed = False
 
     def __iter__(self) -> Any:
-        return iter(self.items)
+        for item in self.items:
+            if item is LOST:
+                raise ConnectionError("connection lost while fetching rows")
+            yield item
 
     def close(self) -> None:
         if not self.closed:
@@ -90,7 +114,10 @@ class ProbedAsyncCursor:
         await asyncio.sleep(0.01)
         if not self.items:
             raise StopAsyncIteration
-        return self.items.pop(0)
+        item = self.items.pop(0)
+        if item is LOST:
+            raise ConnectionError("connection lost while fetching rows")
+        return item
 
     async def aclose(self) -> None:
         if not self.closed:
@@ -178,6 +205,29 @@ def test_iter_invoices_closes_cursor_on_close() -> None:
     )
 
 
+@pytest.mark.task(1)
+def test_iter_invoices_closes_cursor_on_error() -> None:
+    """When the cursor fails mid-way, the error reaches the caller and the cursor is closed."""
+    log: list[str] = []
+    got: list[Any] = []
+    items = [*rows(False), LOST, *rows(False)]
+    try:
+        for invoice in invoices.iter_invoices(ProbedConnection(log, items)):
+            got.append(invoice)
+    except ConnectionError:
+        pass
+    else:
+        pytest.fail(
+            "the cursor raised ConnectionError after one invoice, but iterating "
+            f"iter_invoices ended normally with {got}; expected the error to reach the caller."
+        )
+    assert log == ["open cursor", "close cursor"], (
+        f"the cursor raised ConnectionError after one invoice, and the events were {log}; "
+        "expected ['open cursor', 'close cursor']: an error must close the cursor too. Only "
+        "a `finally` runs on every way out (end of rows, close(), an error)."
+    )
+
+
 # ---- step 2 ---------------------------------------------------------------------------
 
 
@@ -215,6 +265,17 @@ def test_sync_nothing_overdue() -> None:
     expected = ["connect", "open cursor", "close cursor", "close connection"]
     assert db.log == expected, (
         f"with nothing overdue the events were {db.log}; expected {expected}."
+    )
+
+
+@pytest.mark.task(2)
+def test_sync_due_today_is_not_overdue() -> None:
+    """An invoice due today is not overdue (due *before* today is)."""
+    db = ProbedDatabase([invoices.Invoice(1, "customer 1", TODAY)])
+    found = invoices.remind_first_overdue(db, TODAY, lambda invoice: db.log.append("notify"))
+    assert found is None and "notify" not in db.log, (
+        f"remind_first_overdue with one invoice due today returned {found!r} and logged "
+        f"{db.log}; expected None and no notify: overdue means due before today (`<`)."
     )
 
 
@@ -258,6 +319,26 @@ async def test_aiter_invoices_closes_cursor_on_aclose() -> None:
         f"aclose() on aiter_invoices after one invoice gave the events {log}; expected "
         "['open cursor', 'close cursor']: close the cursor in `finally`, which also runs "
         "on GeneratorExit and CancelledError (neither is an Exception)."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_aiter_invoices_closes_cursor_on_error() -> None:
+    """When the async cursor fails mid-way, the error reaches the caller and the cursor is
+    closed."""
+    log: list[str] = []
+    items = [*rows(False), LOST, *rows(False)]
+    _, error = await outcome(
+        10, collect(ProbedAsyncConnection(log, items)), "aiter_invoices(conn) with a failing cursor"
+    )
+    assert isinstance(error, ConnectionError), (
+        f"the async cursor raised ConnectionError after one invoice, but reading "
+        f"aiter_invoices gave {error!r}; expected the ConnectionError to reach the caller."
+    )
+    assert log == ["open cursor", "close cursor"], (
+        f"the async cursor raised ConnectionError after one invoice, and the events were "
+        f"{log}; expected ['open cursor', 'close cursor']: close it in a `finally`."
     )
 
 
@@ -329,4 +410,25 @@ async def test_async_cleanup_order_under_cancellation() -> None:
         f"{db.log}, expected {expected}. {ORDER_HINT} The CancelledError flies out of the "
         "`async for` and leaves the generator suspended; aclosing() awaits its aclose() "
         "on the way out, so its `finally` runs before the connection's exit."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
+async def test_async_nothing_overdue() -> None:
+    """With nothing overdue (one invoice due today), aremind_first_overdue notifies nobody,
+    updates nothing, returns None, and closes the cursor before the connection."""
+    db = ProbedAsyncDatabase([*rows(False), invoices.Invoice(2, "customer 2", TODAY)])
+
+    async def notify(invoice: Any) -> None:
+        db.log.append(f"notify #{invoice.id}")
+
+    found = await within(
+        10, invoices.aremind_first_overdue(db, TODAY, notify), what="aremind_first_overdue(db, ...)"
+    )
+    expected = ["connect", "open cursor", "close cursor", "close connection"]
+    assert found is None and db.log == expected, (
+        f"with nothing overdue (the last invoice due today) aremind_first_overdue returned "
+        f"{found!r} and logged {db.log}; expected None and {expected}. Overdue means due "
+        "before today (`<`); with none, nothing is updated."
     )
