@@ -388,9 +388,8 @@ def compare_html(html_dir: Path, folder: Path) -> int:
             continue
         built = html_ids(html_dir / f"{page}.html") - THEME_IDS
         ours = set(parsed.anchors)
-        automatic = re.compile(r"^(id\d+|index-\d+|grammar-token-.*|audit_event_.*)$")
         extra = sorted(ours - built)
-        missing = sorted(i for i in built - ours if not automatic.match(i))
+        missing = sorted(i for i in built - ours if not AUTOMATIC.match(i))
         if extra or missing:
             problems += len(extra)
             print(f"{page}: {len(ours)} ours, {len(built)} built")
@@ -431,6 +430,7 @@ def write_data(sources: Path, newer: list[Path], same: Path | None = None) -> No
         f"# pages of Python {', '.join(built.values()) or '(none)'}: `<TAB>!3.15` marks an",
         "# anchor that version's page lacks (so a /3/ link to it is broken once /3/ is 3.15).",
         "# One page (library/asyncio-task.html) or page#anchor a line.",
+        f"# versions: {' '.join([version, *built.values()])}",
     ]
     rows: list[str] = []
     notes: list[str] = []
@@ -468,11 +468,44 @@ def write_data(sources: Path, newer: list[Path], same: Path | None = None) -> No
         for anchor in anchors:
             marks = "".join(f"\t!{v}" for v in [*page_lacking, *lacking[anchor]])
             rows.append(f"{page}.html#{anchor}{marks}")
+    rows += _newer_pages(version, pages, built)
     ANCHORS_FILE.write_text("".join(_lines([*header, *notes, *rows])), encoding="utf-8")
     if same is not None:
         print(f"{dropped_here} anchors the {version} build lacks were dropped")
     print(f"{API_FILE.relative_to(ROOT)}: {len(api)} names")
     print(f"{ANCHORS_FILE.relative_to(ROOT)}: {len(rows)} pages and anchors")
+
+
+# Ids that Sphinx numbers or that only the page template has: never listed.
+AUTOMATIC = re.compile(r"^(id\d+|index-\d+|grammar-token-.*|audit_event_.*)$")
+
+
+def _newer_pages(version: str, pages: list[str], built: dict[Path, str]) -> list[str]:
+    """Pages that only newer versions have (asyncio-graph is 3.14's): their ids are read
+    from the build, as Debian's newer packages ship no sources, and marked as missing from
+    `version` and from any newer build that lacks them."""
+    known = set(pages)
+    found: dict[str, dict[str, list[str]]] = {}  # page -> anchor -> the versions having it
+    for html_dir, other in built.items():
+        for section in ANCHOR_SECTIONS:
+            for path in sorted((html_dir / section).glob("*.html")):
+                page = f"{section}/{path.stem}"
+                if page in known:
+                    continue
+                ids = {i for i in html_ids(path) - THEME_IDS if not AUTOMATIC.match(i)}
+                anchors = found.setdefault(page, {"": []})
+                anchors[""].append(other)
+                for anchor in sorted(ids):
+                    anchors.setdefault(anchor, []).append(other)
+    rows = []
+    every = list(built.values())
+    for page, anchors in sorted(found.items()):
+        print(f"{page}: only in {', '.join(anchors[''])} (ids read from the build)")
+        for anchor, having in anchors.items():
+            lacking = [version, *(v for v in every if v not in having)]
+            target = f"{page}.html#{anchor}" if anchor else f"{page}.html"
+            rows.append(target + "".join(f"\t!{v}" for v in lacking))
+    return rows
 
 
 def _built_page(html_dir: Path, page: str) -> Path | None:
