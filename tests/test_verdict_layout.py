@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -162,3 +163,17 @@ def test_a_deadline_shows_what_was_in_flight(tmp_path: Path) -> None:
     assert "did not finish within 10 s of loop time" in out, out
     assert "What was in flight over loop time" in out and "one at a time, 10 s." in out, out
     assert "or is the work running one after another?" not in out, out
+
+
+def test_repeated_findings_are_shown_once_with_their_count(tmp_path: Path) -> None:
+    """Ten coroutines made at one line and never awaited are one finding, counted, and
+    checks that found exactly the same are one entry naming how many checks."""
+    source = with_line("    for url in urls:\n        client.get(url)  # forgot the await\n")
+    result, _ = grade(answer(tmp_path, source), tmp_path)
+    out = result.stdout
+    assert "10 x UNAWAITED COROUTINE: `ProbedClient.get()` was called" in out, out
+    assert out.count("Calling an async function only creates a coroutine object") == len(
+        [line for line in out.splitlines() if line.startswith("  x ")]
+    ), out
+    # Three checks use ten URLs: their messages are identical, so they are one entry.
+    assert re.search(r"^  x [2-9] checks: ", out, re.MULTILINE), out
