@@ -70,11 +70,13 @@ def _learner_line(frame: FrameType | None) -> Location | None:
 
 class LoopStopper:
     """A watchdog thread that pings the loop; if a ping waits `seconds` of real time, it
-    records the learner's line the loop thread is at and raises LoopStopped there."""
+    records the learner's line the loop thread is at and raises LoopStopped there.
+    `threshold` is the test's blocking threshold: a block it allows is never stopped."""
 
-    def __init__(self, loop: Any, seconds: float = STOP_AFTER_SECONDS) -> None:
+    def __init__(self, loop: Any, threshold: float = KNOWN_LINE_SECONDS) -> None:
         self.loop = loop
-        self.seconds = seconds
+        self.seconds = max(STOP_AFTER_SECONDS, 3 * threshold)
+        self.known_line_seconds = max(KNOWN_LINE_SECONDS, threshold)
         self.where: Location | None = None
         self.fired = False
         self.held_for = 0.0
@@ -105,7 +107,8 @@ class LoopStopper:
                 if self._done.is_set():
                     return
                 held = time.monotonic() - posted
-                if held > self.seconds or (held > KNOWN_LINE_SECONDS and self._known_line()):
+                known = held > self.known_line_seconds and self._known_line()
+                if held > self.seconds or known:
                     self._fire(held)
                     return
             self._done.wait(_POLL_SECONDS)

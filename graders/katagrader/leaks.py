@@ -267,7 +267,7 @@ async def run_checked_async(
 
     primary: BaseException | None = None
     watching = False
-    stopper = LoopStopper(loop)
+    stopper = LoopStopper(loop, settings.blocking_threshold)
     collected = Findings(findings)
     with (
         warnings.catch_warnings(record=True) as records,
