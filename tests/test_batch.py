@@ -243,11 +243,16 @@ def test_forged_passes_are_never_passed(class_run: ClassRun) -> None:
 def test_in_process_forgery_is_made_evident(class_run: ClassRun) -> None:
     """A forgery from inside the grading process is `suspect` with evidence: the canary that
     "passed" and the scan's finding, by file and line."""
-    for name in ("forge_patch_testreport", "forge_gc_collector", "forge_plugin_on_config"):
+    for name in (
+        "forge_patch_testreport",
+        "forge_patch_through_pytest",
+        "forge_gc_collector",
+        "forge_plugin_on_config",
+    ):
         row = class_run.rows[name]
         assert row["status"] == "suspect", (name, row)
         assert "must fail but its report says" in row["evidence"], row["evidence"]
-        assert re.search(r"03_coroutines/dashboard\.py, line \d+: imports", row["evidence"])
+        assert re.search(r"03_coroutines/dashboard\.py, line \d+: (imports|uses)", row["evidence"])
     stack = class_run.rows["forge_stack_inspection"]
     assert stack["status"] == "suspect"
     assert "imports inspect" in stack["evidence"]
@@ -263,6 +268,13 @@ def test_a_forged_report_file_is_not_a_pass(class_run: ClassRun) -> None:
     assert bad["status"] == "crashed"
     assert "malformed" in bad["reasons"]
     assert bad["checks"] == str(CHECKS)  # a crashed kata still shows its checks
+
+
+def test_a_report_that_would_block_or_crash_the_batch_is_a_crash(class_run: ClassRun) -> None:
+    """A report replaced by a FIFO (reading it blocks), by a link to an endless file, or
+    nested 200,000 levels deep: the kata is crashed and the batch goes on."""
+    for name in _names("report_"):
+        assert class_run.statuses[name] == "crashed", (name, class_run.rows[name])
 
 
 def test_the_solutions_cannot_be_read(class_run: ClassRun) -> None:
