@@ -487,7 +487,8 @@ def _newer_pages(version: str, pages: list[str], built: dict[Path, str]) -> list
     known = set(pages)
     found: dict[str, dict[str, list[str]]] = {}  # page -> anchor -> the versions having it
     for html_dir, other in built.items():
-        for section in ANCHOR_SECTIONS:
+        # builtins/ is 3.14's new home of stdtypes, functions, exceptions and constants.
+        for section in (*ANCHOR_SECTIONS, "builtins"):
             for path in sorted((html_dir / section).glob("*.html")):
                 page = f"{section}/{path.stem}"
                 if page in known:
