@@ -1,4 +1,22 @@
-"""Grades exercises/25_starlette_streaming/hash_service.py, in-process through httpx.ASGITransport."""
+"""Grades exercises/25_starlette_streaming/hash_service.py, in-process through httpx.ASGITransport.
+
+Memory is bounded with tracemalloc (a 32 MiB stream must peak under 4 MiB, an eighth), the
+scanner's thread and overlap with a thread-safe in-flight counter and a barrier-like wait.
+
+Requirements:
+- 1: one client on the store transport, open while serving, closed once at shutdown
+  -> test_store_client_is_closed_at_shutdown
+- 2: the sha256 and length of the body -> test_upload_hash_is_correct
+- 2: hashed chunk by chunk, in bounded memory -> test_large_upload_is_hashed_in_bounded_memory
+- 3: the scanner's verdict for each document -> test_scan_returns_the_scanner_verdict
+- 3: the scan on a worker thread -> test_scan_runs_off_the_event_loop
+- 3: two scans at once -> test_two_scans_run_at_once
+- 4: the artifact's hash, fetched from the store's URL -> test_artifact_hash_comes_from_the_store
+- 4: a 404 from the store is a 502 -> test_missing_artifact_is_a_bad_gateway
+- 4: any other non-200 (a 503) is a 502 -> test_store_error_is_a_bad_gateway
+- 4: streamed from the store, never held whole -> test_large_artifact_is_hashed_in_bounded_memory
+- 4: the lifespan's shared client for every request -> test_one_client_serves_every_request
+"""
 
 from __future__ import annotations
 
@@ -9,7 +27,7 @@ import re
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -29,8 +47,15 @@ SCAN_HOLD = 0.5  # each scan blocks its thread this long: caught if run on the l
 class StoreTransport(httpx.MockTransport):
     """The artifact store, in memory: records every request and every close of the client."""
 
-    def __init__(self, artifacts: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        artifacts: dict[str, bytes],
+        streamed: dict[str, Callable[[], AsyncIterator[bytes]]] | None = None,
+        status: int = 404,
+    ) -> None:
         self.artifacts = artifacts
+        self.streamed = streamed or {}  # produced lazily, chunk by chunk, as it is read
+        self.status = status  # the answer for a name it does not hold
         self.requests: list[httpx.Request] = []
         self.closed = 0
         super().__init__(self._answer)
@@ -40,7 +65,9 @@ class StoreTransport(httpx.MockTransport):
         match = re.fullmatch(r"/artifacts/([^/]+)", request.url.path)
         if match and match.group(1) in self.artifacts:
             return httpx.Response(200, content=self.artifacts[match.group(1)])
-        return httpx.Response(404, content=b"no such artifact")
+        if match and match.group(1) in self.streamed:
+            return httpx.Response(200, content=self.streamed[match.group(1)]())
+        return httpx.Response(self.status, content=b"<html>the store is unwell</html>")
 
     async def aclose(self) -> None:
         self.closed += 1
@@ -152,6 +179,10 @@ async def test_upload_hash_is_correct(body: bytes) -> None:
 
 
 @pytest.mark.task(2)
+# This test is about memory. A wrong answer that holds 32 MiB also hashes it in one call
+# (0.1 s of CPU, over 1 s on a loaded machine): a higher threshold keeps its verdict the
+# memory one instead of a blocked loop stopped at a time that depends on the load.
+@pytest.mark.leaks(blocking_threshold=2.0)
 async def test_large_upload_is_hashed_in_bounded_memory() -> None:
     """A 32 MiB upload is hashed correctly while the app holds far less than the upload."""
     digest = hashlib.sha256()
@@ -287,6 +318,64 @@ async def test_missing_artifact_is_a_bad_gateway() -> None:
     assert (response.status_code, response.json()) == (502, {"error": "store answered 404"}), (
         f"GET /artifacts/ghost.tar/sha256 (the store answers 404) answered "
         f"{response.status_code} {response.text}; expected 502 {{'error': 'store answered 404'}}."
+    )
+
+
+@pytest.mark.task(4)
+async def test_store_error_is_a_bad_gateway() -> None:
+    """Any status other than 200 from the store (here a 503 with an error page) is a 502."""
+    store = StoreTransport({}, status=503)
+    async with serve(hs.build_app(store_transport=store)) as client:
+        response = await within(
+            10, client.get("/artifacts/app.tar/sha256"), what="GET /artifacts/app.tar/sha256"
+        )
+    assert (response.status_code, response.json()) == (502, {"error": "store answered 503"}), (
+        f"GET /artifacts/app.tar/sha256 (the store answers 503 with an error page) answered "
+        f"{response.status_code} {response.text}; expected 502 {{'error': 'store answered 503'}}: "
+        "every status but 200 means the store failed."
+    )
+
+
+@pytest.mark.task(4)
+# This test is about memory. A wrong answer that holds 32 MiB also hashes it in one call
+# (0.1 s of CPU, over 1 s on a loaded machine): a higher threshold keeps its verdict the
+# memory one instead of a blocked loop stopped at a time that depends on the load.
+@pytest.mark.leaks(blocking_threshold=2.0)
+async def test_large_artifact_is_hashed_in_bounded_memory() -> None:
+    """A 32 MiB artifact is hashed as it streams from the store, never held whole."""
+    digest = hashlib.sha256()
+    for piece in upload_chunks():
+        digest.update(piece)
+
+    async def artifact() -> AsyncIterator[bytes]:
+        for piece in upload_chunks():  # each chunk made when the client asks for it
+            yield piece
+
+    store = StoreTransport({}, streamed={"big.iso": artifact})
+    async with serve(hs.build_app(store_transport=store)) as client:
+        tracemalloc.start()
+        try:
+            response = await within(
+                60, client.get("/artifacts/big.iso/sha256"), what="GET /artifacts/big.iso/sha256"
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    expected = {
+        "name": "big.iso",
+        "sha256": digest.hexdigest(),
+        "bytes": UPLOAD_CHUNK * UPLOAD_CHUNKS,
+    }
+    assert response.status_code == 200 and response.json() == expected, (
+        f"GET /artifacts/big.iso/sha256 (32 MiB) answered {response.status_code} "
+        f"{response.text}; expected 200 {expected}."
+    )
+    assert peak < MEMORY_LIMIT, (
+        f"hashing a 32 MiB artifact from the store took {peak / 2**20:.1f} MiB of memory at its "
+        f"peak; expected under {MEMORY_LIMIT / 2**20:.0f} MiB: the artifact was held whole "
+        "(`await store.get(...)` or `response.aread()` read it to the end). Stream it: "
+        "`async with store.stream('GET', ...) as response:` and `async for chunk in "
+        "response.aiter_bytes():`."
     )
 
 
