@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .runner import Status
-from .sanitize import clean, one_line
+from .sanitize import clean, first_sentence, one_line
 
 if TYPE_CHECKING:
     from .batch import ClassRun
@@ -66,7 +66,8 @@ def render(run: ClassRun, stats: Sequence[KataStats], totals: Sequence[StudentTo
                 f'aria-label="{_e(title)}">{symbol}</a></td>'
             )
             checks = f"{entry.result.passed_count}/{entry.checks} checks passed"
-            items = "".join(f"<li>{_e(r)}</li>" for r in reasons(entry, limit=10))
+            said = first_sentence(entry.result.summary, 240)  # already shown above
+            items = "".join(f"<li>{_e(r)}</li>" for r in reasons(entry, limit=10) if r != said)
             evidence = "".join(f"<li>{_e(one_line(x, 400))}</li>" for x in entry.evidence)
             details.append(
                 f'<section class="detail" id="{anchor}"><h3>{_e(total.name)} · '
