@@ -190,3 +190,27 @@ def test_a_cancelled_task_failing_in_a_done_callback_is_reported(kata: DemoKata)
     text = result.stdout.str()
     assert "ERROR IN THE EVENT LOOP" in text
     assert "CancelledError" in text
+
+
+def test_an_aliased_wall_clock_is_pointed_out_too(kata: DemoKata) -> None:
+    """`import time as clock; clock.monotonic()` is a wall-clock read as well."""
+    kata.write(
+        """
+        import asyncio
+        import time as clock
+        async def run() -> int:
+            deadline = clock.monotonic() + 1
+            while clock.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+            return 42
+        """,
+        """
+        @pytest.mark.task(1)
+        @pytest.mark.looptime
+        async def test_call() -> None:
+            \"\"\"run() gives up after one second of loop time.\"\"\"
+            assert await within(5, demo.run(), what="run()") == 42
+        """,
+    )
+    text = kata.pytest().stdout.str()
+    assert "your code reads the wall clock at target/01_demo/demo.py, line 5" in text

@@ -31,6 +31,14 @@ def wall_clock_reads(path: Path) -> list[Location]:
         for alias in node.names
         if alias.name in WALL_CLOCKS
     }
+    # The names the time module itself goes by (`import time`, `import time as clock`).
+    modules = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "time"
+    }
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -40,7 +48,7 @@ def wall_clock_reads(path: Path) -> list[Location]:
             isinstance(func, ast.Attribute)
             and func.attr in WALL_CLOCKS
             and isinstance(func.value, ast.Name)
-            and func.value.id == "time"
+            and func.value.id in modules
         )
         by_name = isinstance(func, ast.Name) and func.id in imported
         if by_attribute or by_name:
