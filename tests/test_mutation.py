@@ -322,6 +322,7 @@ class TestRecordedScores:
         assert "standard" in out and "asyncio" in out
 
 
+@pytest.mark.timeout(120)  # generating a big kata's mutants takes cosmic-ray seconds
 @pytest.mark.parametrize("kata", KATAS, ids=lambda k: k.slug)
 def test_equivalents_and_recorded_scores_match_the_code(kata: Kata) -> None:
     """Every equivalents entry still matches a mutant, and recorded scores (where a kata
@@ -332,6 +333,7 @@ def test_equivalents_and_recorded_scores_match_the_code(kata: Kata) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.timeout(150)  # each test grades kata 05 in child processes
 class TestGrading:
     """The test command cosmic-ray runs for each mutant, on kata 05 for real."""
 
@@ -350,6 +352,7 @@ class TestGrading:
             capture_output=True,
             text=True,
             cwd=REPO_ROOT,
+            env=run._child_env(),
             timeout=120,
         )
         line = next(x for x in done.stdout.splitlines() if x.startswith(grade.MARKER))
@@ -372,3 +375,23 @@ class TestGrading:
         tree = _tree(tmp_path, SEMAPHORES, lambda t: t.replace("async with semaphore:", hang))
         status, verdict = self._grade(tree, seconds=5)
         assert (status, verdict["verdict"], verdict["kind"]) == (1, "killed", "timeout"), verdict
+
+    @pytest.mark.timeout(180)  # a whole (small) mutation run: several grading processes
+    def test_a_run_grades_a_copy_and_leaves_the_solution_alone(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A whole run through cosmic-ray (init, exec on two HTTP workers, the test
+        command, the verdicts) on one standard mutant of kata 05: it is killed, and the
+        repository's solution and the scratch copies are byte for byte the solution."""
+        monkeypatch.setattr(run, "SCRATCH", tmp_path / "scratch")
+        solution = REPO_ROOT / "solutions" / SEMAPHORES.slug / "downloader.py"
+        before = solution.read_bytes()
+        outcome = run.mutate_kata(
+            SEMAPHORES, jobs=2, operators=r"^core/ReplaceComparisonOperator_Lt_Gt$", echo=print
+        )
+        assert [o.verdict for o in outcome.outcomes if o.mutant.skipped is None] == ["killed"]
+        assert solution.read_bytes() == before
+        copies = list((tmp_path / "scratch" / SEMAPHORES.slug).glob("w*/tree/*/downloader.py"))
+        assert len(copies) == 2
+        for copy in copies:
+            assert copy.read_bytes() == before, f"{copy}: cosmic-ray did not restore its copy"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import platform
 import shutil
 import socket
@@ -83,6 +84,7 @@ def _http_workers(dirs: list[Path]) -> Iterator[list[str]]:
                 subprocess.Popen(
                     [_cosmic_ray(), "http-worker", "--port", str(port)],
                     cwd=directory,
+                    env=_child_env(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
@@ -112,6 +114,18 @@ def _wait_for_port(port: int, seconds: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the cosmic-ray worker on port {port} did not start")
         time.sleep(0.1)
+
+
+def _child_env() -> dict[str, str]:
+    """cosmic-ray's processes run the grading command, `python -m kata_mutation.grade`:
+    this package and the engine must be importable there whether the package is installed
+    (`nox -s mutate`) or only on the path (the tests)."""
+    paths = [str(Path(__file__).resolve().parents[1]), str(REPO_ROOT / "graders")]
+    inherited = os.environ.get("PYTHONPATH")
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([*paths, *([inherited] if inherited else [])]),
+    }
 
 
 def _cosmic_ray() -> str:
@@ -217,7 +231,9 @@ def _mutate_kata(kata: Kata, *, jobs: int, operators: str, echo: Any) -> KataRun
             config_path = scratch / "cosmic-ray.toml"
             config_path.write_text(serialize_config(config), encoding="utf-8")
             done = subprocess.run(
-                [_cosmic_ray(), "exec", str(config_path), str(session)], cwd=workers[0]
+                [_cosmic_ray(), "exec", str(config_path), str(session)],
+                cwd=workers[0],
+                env=_child_env(),
             )
             if done.returncode != 0:  # its mutants without a result are reported as crashed
                 echo(f"  cosmic-ray exec ended with status {done.returncode}")
