@@ -1,4 +1,32 @@
-"""Grades exercises/24_asgi_apps/microframework.py: routes, error pages and a lifespan."""
+"""Grades exercises/24_asgi_apps/microframework.py: routes, error pages and a lifespan.
+
+The grader plays the server (one long lifespan call, requests whose scope carries a copy of
+the lifespan state, or none) on the virtual clock; the grader's lifespan takes a virtual
+second to open and one to close, so *when* each lifespan answer is sent is observable.
+
+Requirements:
+- 1: each request reaches the handler of its (case-insensitive) method and path
+  -> test_requests_reach_the_handler_of_their_method_and_path
+- 1: the Request holds method, path, lower-case headers and the whole body -> test_handler_gets_the_whole_request
+- 1: a second handler for a pair raises ValueError -> test_second_handler_for_a_route_is_refused
+- 1: the request's state is scope["state"], else self.state
+  -> test_state_reaches_requests_through_httpx, test_state_reaches_requests_when_the_server_keeps_none
+- 2: 404 for an unknown path -> test_unknown_path_is_not_found
+- 2: 405 for a known path with another method -> test_known_path_with_another_method_is_not_allowed
+- 3: a raising handler gives 500, lands in errors, the app keeps serving
+  -> test_failing_handler_answers_500_and_the_app_keeps_serving
+- 4: entered before startup.complete, exited (to the end) before shutdown.complete, not before
+  -> test_lifespan_is_entered_at_startup_and_exited_at_shutdown
+- 4: the state is created once and reaches every request -> test_state_is_created_once_and_reaches_every_request
+- 4: the state goes into scope["state"] (through httpx and asgi-lifespan) -> test_state_reaches_requests_through_httpx
+- 4: the state goes into self.state -> test_state_reaches_requests_when_the_server_keeps_none
+- 4: no lifespan: both messages still answered -> test_app_without_lifespan_starts_and_stops
+- 5: a startup that hangs fails after exactly startup_timeout, with a message
+  -> test_hanging_startup_fails_after_the_timeout
+- 5: a startup within the timeout succeeds, and the timeout bounds only the startup
+  -> test_slow_startup_within_the_timeout_succeeds
+- 5: a raising lifespan is reported with its error -> test_failing_startup_is_reported
+"""
 
 from __future__ import annotations
 
@@ -24,8 +52,9 @@ class Server:
     it. Leaving the `async with` block cancels a lifespan call that is still running.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, provides_state: bool = True) -> None:
         self.app = app
+        self.provides_state = provides_state  # False: a server without lifespan state
         self.state: dict[str, Any] = {}
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -44,8 +73,12 @@ class Server:
             self.task.exception()  # retrieved: the test already reported what mattered
 
     async def _lifespan_call(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
-        scope["state"] = self.state
+        scope: dict[str, Any] = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+        }
+        if self.provides_state:
+            scope["state"] = self.state
         await self.app(scope, self.inbox.get, self._put)
 
     async def _put(self, message: Any) -> None:
@@ -108,8 +141,9 @@ class Server:
             "headers": list(headers),
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
-            "state": dict(self.state),
         }
+        if self.provides_state:
+            scope["state"] = dict(self.state)
         call = f"app(<http {method} {path}>, receive, send)"
         await within(10, self.app(scope, receive, send), what=call)
         types = [m.get("type") for m in sent]
@@ -131,7 +165,8 @@ class Pool:
 def probed_lifespan(
     log: list[str], delay: float = 1.0, hang: bool = False, fail: Exception | None = None
 ) -> Any:
-    """A lifespan that takes `delay` virtual seconds to open a Pool, and records its life."""
+    """A lifespan that takes `delay` virtual seconds to open a Pool and one to close it, and
+    records its life."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
@@ -146,6 +181,7 @@ def probed_lifespan(
         try:
             yield {"pool": pool, "greeting": "hello"}
         finally:
+            await asyncio.sleep(1)  # closing the pool takes a (virtual) second
             pool.closed = True
             log.append("exit")
 
@@ -315,8 +351,9 @@ async def test_lifespan_is_entered_at_startup_and_exited_at_shutdown() -> None:
             "{'type': 'lifespan.shutdown.complete'}."
         )
         assert log == ["enter", "ready", "exit"], (
-            f"after shutdown the lifespan had done {log}; expected it exited once, at shutdown "
-            "(contextlib.AsyncExitStack keeps it open between the two messages)."
+            f"when the app answered lifespan.shutdown.complete the lifespan had done {log}; "
+            "expected it exited once, at shutdown, and completely (its cleanup takes a second) "
+            "before the answer: the server takes that answer as 'the app is done'."
         )
         assert server.task is not None
         await within(5, asyncio.shield(server.task), what="the lifespan call, after shutdown")
@@ -373,6 +410,29 @@ async def test_state_reaches_requests_through_httpx() -> None:
 
 @pytest.mark.task(4)
 @pytest.mark.looptime
+async def test_state_reaches_requests_when_the_server_keeps_none() -> None:
+    """With a server that provides no scope["state"], handlers get the app's own state."""
+    log: list[str] = []
+    seen: list[Any] = []
+    app = fw.App(lifespan=probed_lifespan(log))
+    app.add_route("GET", "/items", echo_handler(seen))
+    async with Server(app, provides_state=False) as server:
+        await server.lifespan("lifespan.startup")
+        status, _, body = await server.request("GET", "/items")
+        await server.lifespan("lifespan.shutdown")
+    assert status == 200 and seen, (
+        f"GET /items, on a server whose scopes carry no 'state', was answered {status} {body!r}; "
+        "expected 200 from the handler: without scope['state'], use the app's own self.state."
+    )
+    pool = seen[0].state.get("pool")
+    assert isinstance(pool, Pool), (
+        f"on a server whose scopes carry no 'state', the handler's request.state was "
+        f"{seen[0].state!r}; expected the lifespan's state (its 'pool'), kept in self.state."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
 async def test_app_without_lifespan_starts_and_stops() -> None:
     """An App with no lifespan still answers startup and shutdown."""
     async with Server(fw.App()) as server:
@@ -416,14 +476,25 @@ async def test_hanging_startup_fails_after_the_timeout() -> None:
 @pytest.mark.task(5)
 @pytest.mark.looptime
 async def test_slow_startup_within_the_timeout_succeeds() -> None:
-    """A lifespan that needs 3 s with a 5 s timeout starts normally."""
+    """A lifespan that needs 3 s with a 5 s timeout starts normally, and the timeout, which
+    bounds only the startup, does not end it 10 s later."""
     log: list[str] = []
     app = fw.App(lifespan=probed_lifespan(log, delay=3.0), startup_timeout=5.0)
     async with Server(app) as server:
         answer = await server.lifespan("lifespan.startup")
-        await server.lifespan("lifespan.shutdown")
+        await asyncio.sleep(10)  # the app serves for a while, past startup_timeout
+        assert server.task is not None
+        alive = not server.task.done()
+        shutdown = await server.lifespan("lifespan.shutdown")
     assert answer == {"type": "lifespan.startup.complete"}, (
         f"a 3 s startup with startup_timeout=5 was answered {answer!r}; expected complete."
+    )
+    assert alive and shutdown == {"type": "lifespan.shutdown.complete"}, (
+        "10 s after a 3 s startup (startup_timeout=5) the lifespan call had "
+        + ("ended" if not alive else "gone on")
+        + f", and lifespan.shutdown was answered {shutdown!r}; expected the call still "
+        "running and {'type': 'lifespan.shutdown.complete'}: startup_timeout bounds only the "
+        "entering of the lifespan, not the life of the app."
     )
 
 

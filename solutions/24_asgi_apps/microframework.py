@@ -197,7 +197,10 @@ class App:
         A startup that raises or times out sends `lifespan.startup.failed` with a `message`.
         """
         # The exit stack keeps the lifespan context open *between* the two messages: it is
-        # entered at startup and exited at shutdown, in the same long-lived call.
+        # entered at startup and exited at shutdown, in the same long-lived call. (One
+        # `async with self.lifespan(self)` around the wait for the shutdown message does the
+        # same, as Starlette's router does; the stack lets the timeout cover only the entering
+        # and makes the lifespan optional without a second code path.)
         async with contextlib.AsyncExitStack() as stack:
             while True:
                 message = await receive()

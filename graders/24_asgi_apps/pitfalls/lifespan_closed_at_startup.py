@@ -1,7 +1,8 @@
 """`async with self.lifespan(self)` inside the startup branch: the state is torn down at once.
 
 The block ends as soon as startup is answered, so the pool is closed before the first
-request arrives. The context must stay open until `lifespan.shutdown` (an AsyncExitStack).
+request arrives. The context must stay open until `lifespan.shutdown` (one `async with`
+around the wait for the shutdown message, or an AsyncExitStack).
 """
 
 REJECTED_BY = {
