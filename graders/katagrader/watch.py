@@ -93,12 +93,18 @@ class Session:
             record_results([result])
         self.show()
 
-    def show(self) -> None:
-        """The screen: the verdict first, then what the keys do."""
+    def show(self, *, brief: bool = False) -> None:
+        """The screen: the verdict first (with `brief`, only its first line, to leave the
+        screen to a long list or diff), then what the keys do."""
         if self.interactive:
             self.out.stream.write(_CLEAR)
         if self.result is not None:
-            print_result(self.out, self.result)
+            if brief:
+                text = io.StringIO()
+                print_result(Printer(text, colour=self.out.colour), self.result)
+                self.out.line(text.getvalue().splitlines()[0])
+            else:
+                print_result(self.out, self.result)
         self.footer()
 
     def footer(self) -> None:
@@ -135,11 +141,11 @@ class Session:
             out.line()
             show_hint(out, self.kata)
         elif key == "l":
-            self.show()
+            self.show(brief=True)
             out.line()
             show_progress(out, self.katas)
         elif key == "s":
-            self.show()
+            self.show(brief=True)
             out.line()
             if self.result is not None and self.result.status is Status.PASSED:
                 show_solution(out, self.kata, self.target)
