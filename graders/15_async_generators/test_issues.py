@@ -1,6 +1,20 @@
 """Grades exercises/15_async_generators/issues.py: a lazy async generator over a paginated
 API that closes every response it opens, and a caller that stops it early with aclosing.
-The grader's fake API writes every fetch and every close to an event log, in order."""
+The grader's fake API writes every fetch and every close to an event log, in order.
+
+Requirements:
+- 1: the issues one per item, in order, across pages -> test_yields_every_issue_across_pages
+- 1: an empty page yields nothing, one fetch -> test_empty_listing_yields_nothing
+- 1: a page fetched only when an issue beyond the previous one is asked for -> test_fetches_pages_lazily
+- 2: each response closed when its page is used up, before the next fetch
+  -> test_each_response_closed_before_the_next_fetch
+- 2: closed when the caller stops early -> test_early_stop_closes_the_response
+- 2: closed when the caller is cancelled (paused at yield, or waiting inside the generator)
+  -> test_cancelled_consumer_closes_the_response, test_cancelled_while_streaming_closes_the_response
+- 3: the first issue with the label, fetching no further -> test_find_issue_returns_the_first_match_lazily
+- 3: the open response closed before find_issue returns -> test_find_issue_closes_before_returning
+- 3: None when nothing matches -> test_find_issue_without_match_returns_none
+"""
 
 from __future__ import annotations
 
@@ -40,6 +54,9 @@ class ProbedResponse:
         await asyncio.sleep(0)
         if not self._items:
             raise StopAsyncIteration
+        if self._items[0] is STALL:
+            self.api.stalled.set()
+            await asyncio.sleep(3600)  # the connection hangs while streaming this page
         return self._items.pop(0)
 
     async def aclose(self) -> None:
@@ -48,12 +65,17 @@ class ProbedResponse:
             self.api.log.append(f"close {page_name(self.url)}")
 
 
+# In a page's items: the response hangs there (the generator waits inside `async for`).
+STALL: Any = object()
+
+
 class ProbedApi:
     """`pages` pages of `per_page` issues numbered from 1; `bug_at` carries the label."""
 
     def __init__(self, pages: int = 3, per_page: int = 3, bug_at: int | None = None) -> None:
         self.log: list[str] = []
         self.fetches = 0
+        self.stalled = asyncio.Event()
         self.pages: dict[str, tuple[list[Any], str | None]] = {}
         for page in range(1, pages + 1):
             numbers = range((page - 1) * per_page + 1, page * per_page + 1)
@@ -200,6 +222,50 @@ async def test_cancelled_consumer_closes_the_response() -> None:
         f"the caller was cancelled while holding issue 2 of page 1; the events were {api.log}, "
         f"expected {expected}. Cancellation unwinds through the generator's `finally`: close "
         "the response there, not after the loop."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_cancelled_while_streaming_closes_the_response() -> None:
+    """Cancelled while the generator itself waits for the next issue of a page (inside its
+    `async for`, not paused at `yield`), the open response is closed."""
+    api = ProbedApi(pages=2, per_page=3)
+    items, next_url = api.pages[FIRST]
+    api.pages[FIRST] = ([items[0], STALL, *items[1:]], next_url)
+
+    async def consumer() -> None:
+        async with contextlib.aclosing(issues.iter_issues(api, FIRST)) as stream:
+            async for _ in stream:
+                pass
+
+    task = asyncio.create_task(consumer())
+    reached = asyncio.create_task(api.stalled.wait())
+    try:
+        await within(
+            10,
+            asyncio.wait({task, reached}, return_when=asyncio.FIRST_COMPLETED),
+            what="iter_issues streaming page 1",
+        )
+        if task.done():
+            task.result()
+            pytest.fail(
+                f"the loop over iter_issues ended before page 1 stalled; events: {api.log}."
+            )
+    finally:
+        reached.cancel()
+        task.cancel()
+        await asyncio.wait({task, reached}, timeout=10)
+    assert task.cancelled(), (
+        "the caller was cancelled while iter_issues waited for page 1's next issue, but did "
+        "not end with CancelledError; let cancellation through."
+    )
+    expected = ["get page=1", "close page=1"]
+    assert api.log == expected, (
+        f"the caller was cancelled while iter_issues waited inside `async for` on page 1; the "
+        f"events were {api.log}, expected {expected}. There the CancelledError is raised in "
+        "the generator itself, at that await, not GeneratorExit at a `yield`: only a "
+        "`finally` closes the response on both."
     )
 
 
