@@ -31,12 +31,20 @@ KATAS = load_manifest()
 SEMAPHORES = next(k for k in KATAS if k.slug == "05_semaphores")
 
 
-@pytest.fixture(autouse=True)
-def asyncio_operators(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="module")
+def asyncio_operators() -> Iterator[None]:
     """The operators as cosmic-ray loads them from the plugin's entry point. `nox -s
     mutate` installs the plugin; the test environment imports it from tools/mutation, so
     its provider is registered here (`nox -s mutate -- --check` checks the entry point)."""
-    monkeypatch.setitem(cosmic_ray.plugins.OPERATOR_PROVIDERS, "asyncio", OperatorProvider())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(cosmic_ray.plugins.OPERATOR_PROVIDERS, "asyncio", OperatorProvider())
+        yield
+
+
+@pytest.fixture(scope="module")
+def plan05(tmp_path_factory: pytest.TempPathFactory) -> mutants.Plan:
+    """Kata 05's mutants, generated once for the tests that only read them."""
+    return _plan(tmp_path_factory.mktemp("plan05"), SEMAPHORES)
 
 
 def _tree(tmp_path: Path, kata: Kata, edit: Any = None) -> Path:
@@ -59,10 +67,10 @@ def _equivalent(mutant: mutants.Mutant, reason: str = "no test can tell") -> mut
 
 
 class TestWhichMutants:
-    def test_only_the_learners_bodies_are_mutated(self, tmp_path: Path) -> None:
+    def test_only_the_learners_bodies_are_mutated(self, plan05: mutants.Plan) -> None:
         """Mutants fall only inside the bodies the stub leaves to the learner: never in
         the ready-made fakes, the signature's defaults, the docstring or `main()`."""
-        plan = _plan(tmp_path, SEMAPHORES)
+        plan = plan05
         source = (REPO_ROOT / "solutions" / SEMAPHORES.slug / "downloader.py").read_text()
         stub = (REPO_ROOT / "exercises" / SEMAPHORES.slug / "downloader.py").read_text()
         spans = mutants.learner_spans(stub, source)
@@ -72,19 +80,19 @@ class TestWhichMutants:
         assert plan.graded, "kata 05 has mutants to grade"
         assert all(any(a <= m.line <= b for a, b in spans) for m in plan.graded)
 
-    def test_both_families_of_operators_run(self, tmp_path: Path) -> None:
+    def test_both_families_of_operators_run(self, plan05: mutants.Plan) -> None:
         """cosmic-ray's standard operators and the asyncio plugin both make mutants."""
-        plan = _plan(tmp_path, SEMAPHORES)
+        plan = plan05
         families = {m.family for m in plan.graded}
         operators = {m.id.operator for m in plan.graded}
         assert families == {"standard", "asyncio"}
         assert "asyncio/AsyncWithToBody" in operators  # `async with semaphore:` dropped
         assert "asyncio/TaskGroupToGather" in operators
 
-    def test_duplicate_comparison_operators_are_excluded(self, tmp_path: Path) -> None:
+    def test_duplicate_comparison_operators_are_excluded(self, plan05: mutants.Plan) -> None:
         """`<` -> `<=` is made once, by asyncio/ComparisonBoundary, not again by the
         standard ReplaceComparisonOperator_Lt_LtE."""
-        plan = _plan(tmp_path, SEMAPHORES)
+        plan = plan05
         operators = {m.id.operator for m in plan.mutants}
         assert "asyncio/ComparisonBoundary" in operators
         assert "core/ReplaceComparisonOperator_Lt_LtE" not in operators
@@ -107,10 +115,10 @@ class TestWhichMutants:
 
 
 class TestMutantNames:
-    def test_names_survive_unrelated_edits(self, tmp_path: Path) -> None:
+    def test_names_survive_unrelated_edits(self, tmp_path: Path, plan05: mutants.Plan) -> None:
         """A mutant's name (operator, file, line text before and after) does not change
         when lines are added above it; only its line number moves."""
-        plain = _plan(tmp_path / "a", SEMAPHORES)
+        plain = plan05
         moved = _plan(tmp_path / "b", SEMAPHORES, edit=lambda text: "# one\n# two\n" + text)
         assert sorted(map(str, (m.id for m in plain.graded))) == sorted(
             map(str, (m.id for m in moved.graded))
@@ -127,9 +135,11 @@ class TestMutantNames:
 
 
 class TestEquivalents:
-    def test_an_entry_marks_its_mutant_equivalent(self, tmp_path: Path) -> None:
+    def test_an_entry_marks_its_mutant_equivalent(
+        self, tmp_path: Path, plan05: mutants.Plan
+    ) -> None:
         """A listed mutant is not graded and is counted as equivalent, with its reason."""
-        first = _plan(tmp_path / "a", SEMAPHORES).graded[0]
+        first = plan05.graded[0]
         plan = _plan(tmp_path / "b", SEMAPHORES, equivalents=[_equivalent(first, "same thing")])
         listed = [m for m in plan.mutants if m.id == first.id]
         assert listed and all(m.is_equivalent for m in listed)
@@ -244,8 +254,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path / "scores"
 
 
-def _fake_run(tmp_path: Path) -> run.KataRun:
-    plan = _plan(tmp_path, SEMAPHORES)
+def _fake_run(plan: mutants.Plan) -> run.KataRun:
     outcomes = [run.Outcome(m, "killed", {"kind": "wrong_answer"}) for m in plan.graded]
     outcomes[0].verdict = "survived"
     return run.KataRun(SEMAPHORES, plan, outcomes, 12.0, 2, "all", 2.0)
@@ -253,15 +262,15 @@ def _fake_run(tmp_path: Path) -> run.KataRun:
 
 class TestRecordedScores:
     def test_scores_that_match_the_code_pass_the_check(
-        self, tmp_path: Path, recorded: Path
+        self, plan05: mutants.Plan, recorded: Path
     ) -> None:
         """A fresh record of the current mutants is consistent."""
-        run.record(_fake_run(tmp_path))
+        run.record(_fake_run(plan05))
         assert check.check_kata(SEMAPHORES) == []
 
-    def test_stale_scores_are_reported(self, tmp_path: Path, recorded: Path) -> None:
+    def test_stale_scores_are_reported(self, plan05: mutants.Plan, recorded: Path) -> None:
         """Scores measured on other mutants (the solution changed since) are reported."""
-        path = run.record(_fake_run(tmp_path))
+        path = run.record(_fake_run(plan05))
         data = json.loads(path.read_text())
         data["mutants"][0]["after"] = "something else"
         data["inputs"] = "the digest of older code"
@@ -270,12 +279,12 @@ class TestRecordedScores:
         assert "re-run `nox -s mutate -- 05`" in problem
 
     def test_unchanged_inputs_need_no_generation(
-        self, tmp_path: Path, recorded: Path, monkeypatch: pytest.MonkeyPatch
+        self, plan05: mutants.Plan, recorded: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Scores recorded from the very inputs there are now (same digest of solution,
         stub, equivalents and operators) are consistent without generating mutants: the
         check costs nothing for the katas nobody touched."""
-        run.record(_fake_run(tmp_path))
+        run.record(_fake_run(plan05))
 
         def refuse(*args: object) -> None:
             raise AssertionError("generated mutants although nothing changed")
@@ -284,11 +293,11 @@ class TestRecordedScores:
         assert check.check_kata(SEMAPHORES) == []
 
     def test_changed_inputs_with_the_same_mutants_pass(
-        self, tmp_path: Path, recorded: Path
+        self, plan05: mutants.Plan, recorded: Path
     ) -> None:
         """A change that leaves the mutants as they were (a comment, code outside the
         learner's bodies) does not make the scores stale."""
-        path = run.record(_fake_run(tmp_path))
+        path = run.record(_fake_run(plan05))
         data = json.loads(path.read_text())
         data["inputs"] = "the digest before a comment was edited"
         path.write_text(json.dumps(data))
@@ -299,9 +308,9 @@ class TestRecordedScores:
         assert "no recorded scores" in check.check_kata(SEMAPHORES)[0]
         assert check.check_kata(SEMAPHORES, require_scores=False) == []
 
-    def test_table_comes_from_the_records(self, tmp_path: Path, recorded: Path) -> None:
+    def test_table_comes_from_the_records(self, plan05: mutants.Plan, recorded: Path) -> None:
         """The measurements table gives each family's counts and score from the record."""
-        fake = _fake_run(tmp_path)
+        fake = _fake_run(plan05)
         run.record(fake)
         table = check.scores_table([SEMAPHORES])
         standard = fake.counts("standard")
@@ -309,11 +318,11 @@ class TestRecordedScores:
         assert f"| {standard['mutants']} | {standard['killed']} |" in row
 
     def test_report_shows_each_survivor_with_its_diff(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+        self, plan05: mutants.Plan, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """The report prints the counts apart per family and each survivor's file:line
         and diff."""
-        fake = _fake_run(tmp_path)
+        fake = _fake_run(plan05)
         run.print_report(fake)
         out = capsys.readouterr().out
         survivor = fake.outcomes[0].mutant
