@@ -139,3 +139,57 @@ def test_watch_without_a_terminal_is_line_based(course: Path, tmp_path: Path) ->
         assert "\x1b[2J" not in process.raw
     finally:
         process.close()
+
+
+KATA05 = REPO_ROOT / "solutions" / "05_semaphores" / "downloader.py"
+
+
+def _watch_kata05(tmp_path: Path, source: str) -> tuple[Terminal, Path]:
+    target = tmp_path / "target05"
+    (target / "05_semaphores").mkdir(parents=True)
+    answer = target / "05_semaphores" / "downloader.py"
+    answer.write_text(source)
+    process = Terminal.piped(
+        [sys.executable, "-m", "katagrader", "watch", "05", f"--target={target}"],
+        cwd=REPO_ROOT,
+        env=environment(tmp_path),
+    )
+    return process, answer
+
+
+def test_each_grading_starts_afresh(tmp_path: Path) -> None:
+    """A grading that blocked the loop (and stopped its kata) leaves nothing behind: the
+    next save, with the line fixed, passes."""
+    line = "    semaphore = asyncio.Semaphore(limit)\n"
+    solution = KATA05.read_text()
+    blocking = solution.replace(line, line + "    time.sleep(3600)\n", 1).replace(
+        "import asyncio\n", "import asyncio\nimport time\n", 1
+    )
+    process, answer = _watch_kata05(tmp_path, blocking)
+    try:
+        process.wait_for("Watching")
+        assert "BLOCKED EVENT LOOP" in process.output, process.output
+        at = len(process.output)
+        answer.write_text(solution)
+        process.wait_for("PASS  05_semaphores", since=at)
+    finally:
+        process.close()
+
+
+def test_a_save_within_the_same_second_is_graded(tmp_path: Path) -> None:
+    """A save that keeps the file's size and its modification second (two quick edits)
+    is graded as saved, not from the bytecode of the version before."""
+    solution = KATA05.read_text()
+    wrong = solution.replace("if limit < 1:", "if limit < 9:", 1)  # same size, rejects 3
+    assert len(wrong) == len(solution) and wrong != solution
+    process, answer = _watch_kata05(tmp_path, solution)
+    try:
+        process.wait_for("Watching")
+        assert "PASS  05_semaphores" in process.output, process.output
+        stamp = answer.stat()
+        at = len(process.output)
+        answer.write_text(wrong)
+        os.utime(answer, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        process.wait_for("FAIL  05_semaphores", since=at)
+    finally:
+        process.close()
