@@ -5,6 +5,18 @@ Most pitfalls are proven gone by the engine's own checks, which run around every
 the never-awaited coroutine, the blocked loop and the dropped task are reported by the
 leak checks (so these tests step aside and let them speak), the swallowed cancellation by
 `within()`, and the sequential and unbounded calls by `InFlight` peak counters.
+
+Requirements:
+- 1: the audit coroutine is awaited and the entry written before the receipt -> test_audit_entry_is_awaited
+- 2: render_pdf on a worker thread, its bytes unchanged -> test_invoice_does_not_block_the_loop
+- 3: the three lookups together: peak 3, 1 s -> test_order_page_looks_up_concurrently
+- 4: confirm() returns at once, the task kept (a done callback forgets it) and awaited by
+  aclose() -> test_confirmation_task_is_kept_and_awaited
+- 5: the deadline's cancellation is not retried -> test_cancellation_is_not_retried
+- 5: a ConnectionError is retried after its pause -> test_dropped_connection_is_retried
+- 5: the last ConnectionError is raised after SEND_ATTEMPTS tries -> test_last_failure_is_raised
+- 5: any other error is not retried -> test_other_errors_are_not_retried
+- 6: everyone gets the digest, exactly MAX_PARALLEL_SENDS at once -> test_digest_keeps_four_sends_in_flight
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import InFlight, learner_module, within
+from katagrader import InFlight, learner_module, outcome, within
 
 orders = learner_module("orders")
 
@@ -103,10 +115,18 @@ class ProbedMailer:
     `hang=True` makes every send wait forever; `drops` is how many of the first sends fail
     with ConnectionError."""
 
-    def __init__(self, latency: float = 1.0, *, hang: bool = False, drops: int = 0) -> None:
+    def __init__(
+        self,
+        latency: float = 1.0,
+        *,
+        hang: bool = False,
+        drops: int = 0,
+        error: type[Exception] = ConnectionError,
+    ) -> None:
         self.latency = latency
         self.hang = hang
         self.drops = drops
+        self.error = error
         self.in_flight = InFlight()
         self.attempts = 0
         self.sent: list[tuple[str, str]] = []
@@ -118,7 +138,9 @@ class ProbedMailer:
                 await asyncio.sleep(3600)
             await asyncio.sleep(self.latency)
             if self.attempts <= self.drops:
-                raise ConnectionError("connection reset by the mail provider")
+                if self.error is ConnectionError:
+                    raise ConnectionError("connection reset by the mail provider")
+                raise self.error("the mail provider refused the address")
         self.sent.append((to, text))
 
 
@@ -197,10 +219,16 @@ async def test_order_page_looks_up_concurrently() -> None:
         make_order(), {"id": "c-9", "name": "probe"}, {"kettle": 7, "mug": 7}, 650
     )
     assert page == expected, f"service.order_page(order) returned {page!r}; expected {expected!r}."
-    assert directory.in_flight.peak == 3, (
-        f"order_page had at most {directory.in_flight.peak} lookup(s) in flight at once; "
-        "expected all 3 together (pitfall 3). Three `await`s in a row run one after another; "
-        "start them together with asyncio.gather or a TaskGroup."
+    peak = directory.in_flight.peak
+    assert peak == 3, (
+        f"order_page had at most {peak} lookup(s) in flight at once; expected all 3 together "
+        "(pitfall 3). "
+        + (
+            "They ran one after another, as three `await`s in a row do: "
+            if peak == 1
+            else "Some of them still waited for another: "
+        )
+        + "start all three before awaiting any (asyncio.gather, or a TaskGroup)."
     )
     assert elapsed == pytest.approx(1.0), (
         f"order_page took {elapsed:g} s of loop time with three 1 s lookups; expected 1 s."
@@ -268,13 +296,66 @@ async def test_dropped_connection_is_retried() -> None:
     """A ConnectionError is still retried after a 0.1 s pause, and the email goes out."""
     mailer = ProbedMailer(latency=1.0, drops=1)
     service = make_service(mailer=mailer)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     await within(
         20, service.send_with_retries("c-9", "hello"), what="service.send_with_retries(...)"
     )
+    elapsed = loop.time() - started
     assert mailer.attempts == 2 and mailer.sent == [("c-9", "hello")], (
         f"with one dropped connection the mailer saw {mailer.attempts} attempt(s) and sent "
         f"{mailer.sent}; expected 2 attempts and the email sent. Keep retrying ConnectionError: "
         "only the cancellation must not be retried."
+    )
+    assert elapsed == pytest.approx(2.1), (
+        f"two 1 s attempts took {elapsed:g} s of loop time; expected 2.1 s: the 0.1 s pause "
+        "after the first failure (`await asyncio.sleep(0.1 * 2**attempt)`) is part of the "
+        "behaviour to keep."
+    )
+
+
+@pytest.mark.task(5)
+@pytest.mark.looptime
+async def test_last_failure_is_raised() -> None:
+    """After SEND_ATTEMPTS dropped connections the ConnectionError is raised, not swallowed."""
+    attempts = orders.SEND_ATTEMPTS
+    mailer = ProbedMailer(latency=1.0, drops=attempts + 5)
+    service = make_service(mailer=mailer)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    _, error = await outcome(
+        60, service.send_with_retries("c-9", "hello"), what="service.send_with_retries(...)"
+    )
+    elapsed = loop.time() - started
+    expected_time = attempts * 1.0 + sum(0.1 * 2**n for n in range(attempts - 1))
+    assert isinstance(error, ConnectionError), (
+        "with a mailer that always drops the connection, send_with_retries "
+        + (f"raised {error!r}" if error is not None else "returned normally")
+        + f" after {mailer.attempts} attempt(s); expected ConnectionError after "
+        f"{attempts}: a caller must learn that the email was not sent."
+    )
+    assert mailer.attempts == attempts and elapsed == pytest.approx(expected_time), (
+        f"with a mailer that always drops the connection, send_with_retries made "
+        f"{mailer.attempts} attempt(s) in {elapsed:g} s; expected {attempts} in "
+        f"{expected_time:g} s (1 s each, with pauses of 0.1 s, 0.2 s... between them)."
+    )
+
+
+@pytest.mark.task(5)
+@pytest.mark.looptime
+async def test_other_errors_are_not_retried() -> None:
+    """An error that is not a dropped connection (a refused address) is raised at once."""
+    mailer = ProbedMailer(latency=1.0, drops=10, error=ValueError)
+    service = make_service(mailer=mailer)
+    _, error = await outcome(
+        60, service.send_with_retries("c-9", "hello"), what="service.send_with_retries(...)"
+    )
+    assert isinstance(error, ValueError) and mailer.attempts == 1, (
+        f"with a mailer raising ValueError('the mail provider refused the address'), "
+        f"send_with_retries made {mailer.attempts} attempt(s) and "
+        + (f"raised {error!r}" if error is not None else "returned normally")
+        + "; expected one attempt and that ValueError: retry ConnectionError only (pitfall 5 "
+        "is catching too much, `except Exception` as well as `except BaseException`)."
     )
 
 
@@ -293,10 +374,13 @@ async def test_digest_keeps_four_sends_in_flight() -> None:
         f"send_digest sent to {[to for to, _ in mailer.sent]} and returned {count!r}; expected "
         f"each of the {len(customers)} customers once, and {len(customers)}."
     )
-    assert mailer.in_flight.peak <= limit, (
-        f"send_digest had {mailer.in_flight.peak} sends in flight at once; the provider allows "
-        f"{limit} (pitfall 6). A bare gather starts them all: take an "
-        f"asyncio.Semaphore({limit}) around each send."
+    peak = mailer.in_flight.peak
+    assert peak <= limit, (
+        f"send_digest had {peak} sends in flight at once"
+        + (f" (all {len(customers)} of them)" if peak == len(customers) else "")
+        + f"; the provider allows {limit} (pitfall 6). Whatever limits the sends must be "
+        f"shared by all of them: one asyncio.Semaphore({limit}) made once per digest and "
+        "acquired around each send (a semaphore made inside each send limits nothing)."
     )
     assert mailer.in_flight.peak == limit, (
         f"send_digest had at most {mailer.in_flight.peak} send(s) in flight; expected {limit} "
