@@ -8,6 +8,7 @@ the few in TestGrading grade kata 05 for real, as a mutation run does.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -404,3 +405,20 @@ class TestGrading:
         assert len(copies) == 2
         for copy in copies:
             assert copy.read_bytes() == before, f"{copy}: cosmic-ray did not restore its copy"
+
+    def test_no_stale_bytecode_between_mutants(self, tmp_path: Path) -> None:
+        """Two mutants of the same size with the same modification time (cosmic-ray
+        rewrites the file within a second) are each graded as they are, not from the
+        bytecode cached for the one before."""
+        tree = _tree(tmp_path, SEMAPHORES)
+        module = tree / SEMAPHORES.slug / "downloader.py"
+        solution = module.read_text(encoding="utf-8")
+        mutant = solution.replace("if limit < 1:", "if limit > 1:")
+        assert len(mutant) == len(solution) and mutant != solution
+        stamp = module.stat().st_mtime_ns
+        module.write_text(mutant, encoding="utf-8")
+        os.utime(module, ns=(stamp, stamp))
+        assert self._grade(tree)[1]["verdict"] == "killed"
+        module.write_text(solution, encoding="utf-8")
+        os.utime(module, ns=(stamp, stamp))
+        assert self._grade(tree)[1]["verdict"] == "survived"
