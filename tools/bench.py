@@ -66,13 +66,16 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=4, help="with --class-grading")
     parser.add_argument("--jobs", type=int, default=0, help="with --class-grading")
     parser.add_argument(
+        "--class-katas", nargs="*", default=[], help="with --class-grading: these katas only"
+    )
+    parser.add_argument(
         "--learner",
         action="store_true",
         help="only the learner's loop (watch, grade, blocked loop), interleaved with the floor",
     )
     args = parser.parse_args()
     if args.class_grading:
-        return bench_class(args.students, max(1, args.runs), args.jobs)
+        return bench_class(args.students, max(1, args.runs), args.jobs, args.class_katas)
     if args.learner:
         from bench_learner import bench_learner
 
@@ -137,7 +140,7 @@ def main() -> int:
     return 0
 
 
-def bench_class(students: int, rounds: int, jobs: int) -> int:
+def bench_class(students: int, rounds: int, jobs: int, topics: list[str] | None = None) -> int:
     """Kata runs per second when grading a class of `students` copies of solutions/ on
     every kata, sandboxed and not, in one run (`.nox/grade/bin/python tools/bench.py
     --class-grading`): the two modes alternate (ABBA...), so a
@@ -145,7 +148,8 @@ def bench_class(students: int, rounds: int, jobs: int) -> int:
     # This interpreter (run the benchmark with the grade venv's), this checkout's engine.
     grade = [sys.executable, "-m", "katagrader", "grade"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "graders")}
-    katas = len(list((ROOT / "solutions").glob("[0-9][0-9]_*")))
+    topics = topics or []
+    katas = len(topics) or len(list((ROOT / "solutions").glob("[0-9][0-9]_*")))
     samples: dict[str, list[float]] = {"sandboxed": [], "no sandbox": []}
     verdicts: dict[str, list[str]] = {"sandboxed": [], "no sandbox": []}
     with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
@@ -156,12 +160,13 @@ def bench_class(students: int, rounds: int, jobs: int) -> int:
         # engine and graders version) before timing, and report what that costs.
         one = Path(scratch) / "one"
         shutil.copytree(ROOT / "solutions", one / "student")
-        warm = timed([*grade, f"--submissions={one}", "--out", str(Path(scratch) / "w")], env)
+        warm_up = [*grade, *topics, f"--submissions={one}", "--out", str(Path(scratch) / "w")]
+        warm = timed(warm_up, env)
         modes = ["sandboxed", "no sandbox"]
         order = [m for r in range(rounds) for m in (modes if r % 2 == 0 else modes[::-1])]
         for number, mode in enumerate(order):
             out = Path(scratch) / f"out{number}"
-            command = [*grade, f"--submissions={submissions}", f"--out={out}"]
+            command = [*grade, *topics, f"--submissions={submissions}", f"--out={out}"]
             command += [f"--jobs={jobs}"] if jobs else []
             command += ["--no-sandbox"] if mode == "no sandbox" else []
             samples[mode].append(timed(command, env))
