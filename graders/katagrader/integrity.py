@@ -60,7 +60,7 @@ PYTEST_INTERNALS = {
 }  # fmt: skip
 SYS_ATTRIBUTES = {
     "_getframe", "_current_frames", "settrace", "setprofile", "modules", "meta_path",
-    "path_hooks", "path_importer_cache", "addaudithook", "argv", "orig_argv",
+    "path_hooks", "path_importer_cache", "addaudithook",
     "_current_exceptions", "monitoring", "exit", "path",
 }  # fmt: skip
 OS_CALLS = {
