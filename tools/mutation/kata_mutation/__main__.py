@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     keep = not args.no_record and args.operators == "all"
     unresolved = 0
     for kata in katas:
-        run = mutate_kata(kata, jobs=args.jobs, operators=args.operators)
+        try:
+            run = mutate_kata(kata, jobs=args.jobs, operators=args.operators)
+        except RuntimeError as exc:  # a solution failing its grader, a run already going
+            print(f"not mutation-tested: {exc}", flush=True)
+            unresolved += 1
+            continue
         print_report(run)
         if keep:
             print(f"recorded {record(run).relative_to(REPO_ROOT)}")
