@@ -12,7 +12,7 @@ from __future__ import annotations
 from .calls import leaves, outcome
 from .concurrency import InFlight, ThreadInFlight
 from .deadlines import within
-from .errors import DeadlineExceeded, KataProblem, Kind, LeakDetected
+from .errors import DeadlineExceeded, KataProblem, Kind, LeakDetected, NotStarted
 from .targets import learner_module
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "KataProblem",
     "Kind",
     "LeakDetected",
+    "NotStarted",
     "ThreadInFlight",
     "learner_module",
     "leaves",

@@ -49,3 +49,10 @@ class DeadlineExceeded(KataProblem):
 
 class LeakDetected(KataProblem):
     kind = Kind.LEAK
+
+
+class NotStarted(KataProblem):
+    """The learner's code has not been written yet, seen where no traceback of theirs is
+    at hand (a program the grader ran in a subprocess stopped with NotImplementedError)."""
+
+    kind = Kind.NOT_STARTED
