@@ -5,6 +5,17 @@ Each run copies the learner's file into a scratch folder, appends a broken `fetc
 (the same way a pitfall is laid over a solution), and runs pytest on it in a subprocess
 with a JUnit report. A broken copy counts as caught when a test that passes against the
 correct `fetch_all` fails (or errors, or times out) against it.
+
+Requirements:
+- 1: every test (and the no_leaked_tasks fixture) passes on the correct fetch_all
+  -> test_your_tests_pass_on_the_correct_fetch_all
+- 2: the order of the pages is checked -> test_catches_pages_in_completion_order
+- 3: the peak is compared with the limit itself -> test_catches_an_ignored_limit, test_catches_a_limit_one_too_high
+- 4: the limit is shown filled -> test_catches_sequential_fetching, test_catches_a_limit_never_filled
+- 5: the FetchError itself is expected -> test_catches_a_wrapped_error
+- 5: no task is left running after a failure (the fixture on the test's loop)
+  -> test_catches_fetches_left_running_after_a_failure
+- 6: the cancellation must come back out -> test_catches_swallowed_cancellation
 """
 
 from __future__ import annotations
@@ -101,6 +112,87 @@ MUTANTS = {
                     for task in tasks:
                         task.cancel()
                     await _asyncio.gather(*tasks, return_exceptions=True)
+        """,
+    ),
+    "one_over_the_limit": Mutant(
+        what="lets one fetch more than `limit` run at once (Semaphore(limit + 1))",
+        catch_it=(
+            "Step 3: compare the peak with the limit itself, `assert site.peak <= 3` for "
+            "limit=3, not with something looser (the number of pages, say)."
+        ),
+        source="""
+            async def fetch_all(fetch, urls, limit):
+                import asyncio as _asyncio
+
+                if limit < 1:
+                    raise ValueError(f"limit must be at least 1, not {limit}")
+                semaphore = _asyncio.Semaphore(limit + 1)
+
+                async def fetch_one(url):
+                    async with semaphore:
+                        return await fetch(url)
+
+                tasks = [_asyncio.create_task(fetch_one(url)) for url in urls]
+                try:
+                    return list(await _asyncio.gather(*tasks))
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await _asyncio.gather(*tasks, return_exceptions=True)
+        """,
+    ),
+    "one_short_of_the_limit": Mutant(
+        what="never runs more than `limit - 1` fetches at once (Semaphore(limit - 1))",
+        catch_it=(
+            "Step 4: wait until exactly `limit` fetches are in flight "
+            "(`await site.until_in_flight(3)` for limit=3, under a timeout), or assert "
+            "`site.peak == 3` afterwards: 'more than one' does not prove the limit is filled."
+        ),
+        source="""
+            async def fetch_all(fetch, urls, limit):
+                import asyncio as _asyncio
+
+                if limit < 1:
+                    raise ValueError(f"limit must be at least 1, not {limit}")
+                semaphore = _asyncio.Semaphore(max(1, limit - 1))
+
+                async def fetch_one(url):
+                    async with semaphore:
+                        return await fetch(url)
+
+                tasks = [_asyncio.create_task(fetch_one(url)) for url in urls]
+                try:
+                    return list(await _asyncio.gather(*tasks))
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await _asyncio.gather(*tasks, return_exceptions=True)
+        """,
+    ),
+    "raises_an_exception_group": Mutant(
+        what=(
+            "raises an ExceptionGroup wrapping the FetchError (a TaskGroup's error, never "
+            "unwrapped) instead of the FetchError itself"
+        ),
+        catch_it=(
+            "Step 5: assert the very error, `with pytest.raises(FetchError):`, not any "
+            "exception (`pytest.raises(Exception)` accepts an ExceptionGroup too)."
+        ),
+        source="""
+            async def fetch_all(fetch, urls, limit):
+                import asyncio as _asyncio
+
+                if limit < 1:
+                    raise ValueError(f"limit must be at least 1, not {limit}")
+                semaphore = _asyncio.Semaphore(limit)
+
+                async def fetch_one(url):
+                    async with semaphore:
+                        return await fetch(url)
+
+                async with _asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(fetch_one(url)) for url in urls]
+                return [task.result() for task in tasks]
         """,
     ),
     "sequential": Mutant(
@@ -400,6 +492,30 @@ def test_catches_an_ignored_limit() -> None:
     """A fetch_all that starts every fetch at once fails one of the tests."""
     require_started("test_never_exceeds_the_limit")
     assert_caught("ignores_the_limit")
+
+
+@pytest.mark.task(3)
+@pytest.mark.timeout(35)
+def test_catches_a_limit_one_too_high() -> None:
+    """A fetch_all that runs limit + 1 fetches at once fails one of the tests."""
+    require_started("test_never_exceeds_the_limit")
+    assert_caught("one_over_the_limit")
+
+
+@pytest.mark.task(4)
+@pytest.mark.timeout(35)
+def test_catches_a_limit_never_filled() -> None:
+    """A fetch_all that never runs more than limit - 1 fetches at once fails one of the tests."""
+    require_started("test_fills_the_limit")
+    assert_caught("one_short_of_the_limit")
+
+
+@pytest.mark.task(5)
+@pytest.mark.timeout(35)
+def test_catches_a_wrapped_error() -> None:
+    """A fetch_all that raises an ExceptionGroup instead of the FetchError fails one of the tests."""
+    require_started("test_failure_cancels_the_other_fetches")
+    assert_caught("raises_an_exception_group")
 
 
 @pytest.mark.task(4)
