@@ -35,6 +35,7 @@ from typing import Any
 
 from .errors import LeakDetected
 from .locations import Location, is_learner_file
+from .targets import current_target
 
 _STDLIB = os.path.normcase(sysconfig.get_paths()["stdlib"])
 
@@ -86,12 +87,34 @@ def _learner_creation_line(frame: types.FrameType | None) -> Location | None:
     library (asyncio's `create_task`, `gather`, `TaskGroup`...) is theirs."""
     while frame is not None:
         filename = frame.f_code.co_filename
-        if is_learner_file(filename):
+        if filename == __file__ or _in_stdlib(filename):
+            frame = frame.f_back  # asyncio's create_task, gather, TaskGroup...: look further out
+            continue
+        if _is_learner(filename):
             return Location(filename, frame.f_lineno, frame.f_code.co_name)
-        if not os.path.normcase(filename).startswith(_STDLIB) and filename != __file__:
-            return None  # the grader's code, or a library's: not the learner's task
-        frame = frame.f_back
+        return None  # the grader's code, or a library's: not the learner's task
     return None
+
+
+# Every task creation walks a few frames: remember the answer per file (resolving a path
+# costs more than the rest of the walk).
+_STDLIB_FILES: dict[str, bool] = {}
+_LEARNER_FILES: dict[tuple[str, str], bool] = {}
+
+
+def _in_stdlib(filename: str) -> bool:
+    known = _STDLIB_FILES.get(filename)
+    if known is None:
+        known = _STDLIB_FILES[filename] = os.path.normcase(filename).startswith(_STDLIB)
+    return known
+
+
+def _is_learner(filename: str) -> bool:
+    key = (str(current_target().root), filename)
+    known = _LEARNER_FILES.get(key)
+    if known is None:
+        known = _LEARNER_FILES[key] = is_learner_file(filename)
+    return known
 
 
 TaskFactory = Callable[..., "asyncio.Future[Any]"]
