@@ -2,7 +2,20 @@
 
 Every command is a `sys.executable -c` snippet. Each child first writes its pid into a
 folder of the test, so the `children` fixture can kill any child the learner's code left
-running, whatever happened in the test.
+running, whatever happened in the test. Concurrency is proven by a TCP rendezvous, not a
+clock; the one real-time test (each command's own timeout) has a wide margin: 1.5 s
+commands against a 4 s timeout, while a shared deadline would need 4.5 s.
+
+Requirements:
+- 1: the child's exit code, stdout and stderr, via pipes -> test_captures_output_and_exit_code
+- 1: output read while waiting (communicate), no pipe deadlock -> test_megabytes_of_output_do_not_deadlock
+- 1: past the timeout: killed (SIGKILL), reaped, timed_out=True, the kill's returncode,
+  empty output -> test_timed_out_command_is_killed_and_reaped
+- 1: the timeout counts from the command's own start -> test_each_command_has_its_own_timeout
+- 2: results in the order of commands -> test_run_checks_keeps_command_order
+- 2: commands run concurrently -> test_commands_run_at_the_same_time
+- 2: never more than `limit` children alive -> test_limit_is_respected
+- 2: no commands give no results -> test_no_commands_give_no_results
 """
 
 from __future__ import annotations
@@ -202,8 +215,15 @@ async def test_megabytes_of_output_do_not_deadlock(children: Children) -> None:
 
 @pytest.mark.task(1)
 async def test_timed_out_command_is_killed_and_reaped(children: Children) -> None:
-    """A command past its timeout is killed and waited for: exit code set, process gone."""
-    argv = children.command("import time; time.sleep(60)")
+    """A command past its timeout is killed and waited for: exit code set, process gone.
+
+    The child ignores SIGTERM, as a busy build tool may: only kill() (SIGKILL) ends it."""
+    argv = children.command(
+        "import signal, time\n"
+        "if hasattr(signal, 'SIGTERM'): signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('starting', flush=True)\n"
+        "time.sleep(60)"
+    )
     result = await within(10, checks.run_check(argv, 0.5), what="run_check(sleep 60, timeout=0.5)")
     pids = children.pids()
     assert result.timed_out, (
@@ -220,6 +240,35 @@ async def test_timed_out_command_is_killed_and_reaped(children: Children) -> Non
         f"after run_check(sleep 60, timeout=0.5) returned, process {alive} still exists. A "
         "timeout only stops your waiting, not the child: kill it (`process.kill()`) and reap "
         "it (`await process.wait()`)."
+    )
+    if hasattr(signal, "SIGKILL"):
+        assert result.returncode == -signal.SIGKILL, (
+            f"run_check(sleep 60, timeout=0.5) returned returncode={result.returncode}; "
+            f"expected {-signal.SIGKILL}, the exit status of a child ended by kill() (SIGKILL)."
+        )
+    assert (result.stdout, result.stderr) == (b"", b""), (
+        f"run_check(sleep 60, timeout=0.5) returned stdout={result.stdout!r} and "
+        f"stderr={result.stderr!r}; expected empty output for a timed-out command (the child "
+        "printed 'starting' before it hung)."
+    )
+
+
+@pytest.mark.task(1)
+async def test_each_command_has_its_own_timeout(children: Children) -> None:
+    """With limit=1 and timeout=4, three commands of 1.5 s each all finish: the timeout
+    counts from each command's start, not from run_checks' (the third starts after 3 s)."""
+    commands = [children.command(f"import time; time.sleep(1.5); print({n})") for n in range(3)]
+    results = await within(
+        30,
+        checks.run_checks(commands, 1, 4),
+        what="run_checks(3 commands of 1.5 s, limit=1, timeout=4)",
+    )
+    late = [n for n, r in enumerate(results) if r.timed_out]
+    assert not late, (
+        f"run_checks(3 commands of 1.5 s, limit=1, timeout=4) reported command(s) {late} as "
+        "timed out; expected none: each command has `timeout` seconds from its own start. A "
+        "deadline taken before waiting for a slot (or around the whole gather) also counts "
+        "the time spent waiting for the others."
     )
 
 
