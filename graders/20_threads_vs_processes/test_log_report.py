@@ -33,6 +33,8 @@ Requirements:
 - 2: downloads never on the event loop's thread -> test_downloads_run_off_the_event_loop
 - 2: thread pool shut down, waited for, off the loop; its threads ended
   -> test_download_threads_end_before_return
+- 2: on error: the error raised, pool shut down, queued downloads cancelled (cancel_futures)
+  -> test_download_error_cancels_the_queued_downloads
 - checks: how fast the processes are -> not graded: a speed ratio on a busy 2-core machine is luck
 """
 
@@ -53,7 +55,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import ThreadInFlight, learner_module, outcome, within
+from katagrader import ThreadInFlight, learner_module, leaves, outcome, within
 
 log_report = learner_module("log_report")
 
@@ -455,10 +457,12 @@ async def test_crunch_error_cancels_the_queued_crunches(
         finally:
             release.set()
             pools.close_leftovers()
-    assert isinstance(error, FileNotFoundError), (
+    # An ExceptionGroup around it (a TaskGroup instead of gather) is as good.
+    assert error is not None and any(isinstance(e, FileNotFoundError) for e in leaves(error)), (
         "crunch_all([a missing file, 6 more], workers=1) "
         + (f"raised {error!r}" if error else "returned normally")
-        + "; expected the FileNotFoundError that crunch raised for the missing file."
+        + "; expected the FileNotFoundError that crunch raised for the missing file (alone, "
+        "or in an ExceptionGroup)."
     )
     assert pools.created and not left_open, (
         f"crunch_all([a missing file, 6 more], workers=1) raised with {left_open} process "
@@ -688,4 +692,62 @@ async def test_download_threads_end_before_return(
         f"event loop's own thread ({seen}): it blocks until the running downloads and the "
         "threads have ended (`with ThreadPoolExecutor(...)` inside a coroutine does that on "
         "the way out). " + SHUT_DOWN_OFF_THE_LOOP
+    )
+
+
+class FailingStore:
+    """A store whose first download fails at once; every later one waits until `release`
+    is set (the pool's shutdown has begun), so which downloads ever started is a fact, not
+    a race with the pool's thread picking up the next job."""
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def download(self, name: str, dest_dir: str) -> str:
+        with self._lock:
+            self.calls.append(name)
+            first = len(self.calls) == 1
+        if first:
+            raise ConnectionError(f"archive unreachable while downloading {name}")
+        self.release.wait(10)
+        return os.path.join(dest_dir, name)
+
+
+@pytest.mark.task(2)
+async def test_download_error_cancels_the_queued_downloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a download fails, download_all raises its error, cancels the downloads not yet
+    started (cancel_futures=True) and has shut its pool down when it raises."""
+    release = threading.Event()
+    pools = PoolTracker(monkeypatch, concurrent.futures.ThreadPoolExecutor)
+    pools.shutdown_called = release  # the held downloads go on once the shutdown has begun
+    store = FailingStore(release)
+    names = [f"web-{n}.log" for n in range(6)]
+    try:
+        _, error = await outcome(
+            20,
+            log_report.download_all(store, names, str(tmp_path), 1),
+            what="download_all(a store whose first download fails, 6 names, workers=1)",
+        )
+        left_open = pools.not_shut_down()
+        seen = pools.describe()
+    finally:
+        release.set()
+        pools.close_leftovers()
+    assert error is not None and any(isinstance(e, ConnectionError) for e in leaves(error)), (
+        "download_all with a store whose first download raised ConnectionError "
+        + (f"raised {error!r}" if error else "returned normally")
+        + "; expected that ConnectionError (alone, or in an ExceptionGroup)."
+    )
+    assert pools.created and not left_open, (
+        f"download_all raised with {left_open} thread pool(s) not shut down and waited for "
+        f"({seen}): shut the pool down on the way out even on error (try/finally)."
+    )
+    assert len(store.calls) < len(names), (
+        f"download_all's first download failed, yet all {len(store.calls)} downloads ran "
+        f"before it raised ({seen}). Shut the pool down with cancel_futures=True on an error: "
+        "the downloads not yet started are dropped (only the running one is waited for)."
     )
