@@ -75,7 +75,9 @@ CARELESS_EXPECTED: dict[str, str | set[str]] = {
     "careless_exits_at_import": "crashed",
     "careless_skips_its_checks": "failed",
     "careless_floods_2mb": "passed",  # printing is not wrong; it must just not break grading
-    "careless_starts_threads": "failed",
+    # Threads started at import: whether they count as the test's leak is the engine's
+    # rule (plugin.py, leaks.py), which moves; the batch must only never crash on them.
+    "careless_starts_threads": {"failed", "passed"},
     "careless_spawns_processes": "passed",  # its children die with the run's PID namespace
 }
 HONEST = {"honest_solution": "passed", "honest_stub": "not_started"}
