@@ -21,6 +21,7 @@ Requirements:
 - 3: requests are handled concurrently -> test_requests_are_handled_concurrently
 - 3: concurrent requests never see each other's ID -> test_concurrent_requests_keep_their_own_ids
 - 3: responses come in request order -> test_responses_come_in_request_order
+- 3: a failing request fails handle_all and leaves no other request running -> test_a_failing_request_stops_the_others
 - checks: no task or thread left running, no blocked loop -> test_requests_are_handled_concurrently, test_response_holds_each_part
 """
 
@@ -463,4 +464,28 @@ async def test_responses_come_in_request_order() -> None:
     assert got == expected, (
         f"handle_all returned responses for {got}; expected {expected}, in request order "
         "(the first request was the slowest, so completion order is the reverse)."
+    )
+
+
+@pytest.mark.task(3)
+async def test_a_failing_request_stops_the_others() -> None:
+    """When one request fails, handle_all raises its error (in an ExceptionGroup) and no
+    other request is left running."""
+    with captured_log() as (logger, _), CountingPool() as pool:
+        backend = ProbedBackend(logger, latency={"ada": 5.0}, fail_user=False)
+        failing = ProbedBackend(logger, fail_user=True)
+
+        class OneFails(ProbedBackend):
+            async def user(self, name: str) -> dict[str, str]:
+                if name == "bo":
+                    return await failing.user(name)
+                return await backend.user(name)
+
+        mixed = OneFails(logger)
+        _, error = await outcome(
+            10, rc.handle_all(requests_for(["ada", "bo"]), mixed, pool), what="handle_all(...)"
+        )
+    assert error is not None and any(isinstance(e, LookupError) for e in leaves(error)), (
+        f"with bo's user() failing, handle_all raised {error!r}; expected bo's LookupError "
+        "to come out (a TaskGroup raises it in an ExceptionGroup)."
     )

@@ -10,6 +10,7 @@ Requirements:
 - 1: result() while pending raises InvalidStateError -> test_result_while_pending_raises_invalid_state
 - 1: a future is completed once only -> test_a_future_is_completed_once_only
 - 1: result() gives the value or raises the exception -> test_result_gives_the_value_or_raises_the_error
+- 1: a future can hold any value, even one equal to everything -> test_a_future_holds_any_value
 - 1: done callbacks are scheduled with call_soon, never called inline, also when already done -> test_done_callbacks_are_scheduled_not_called
 - 1: __await__ yields the pending future, then returns its result -> test_await_yields_the_future_then_returns_its_result
 - 2: the coroutine starts at the next turn, not in Task() -> test_task_starts_at_the_next_turn
@@ -20,6 +21,8 @@ Requirements:
 - 2: a task can be awaited like a future -> test_a_task_can_await_another
 - 3: call_soon is first in, first out -> test_call_soon_is_first_in_first_out
 - 3: call_later by due time, ties in the order scheduled, at that loop time -> test_call_later_runs_by_due_time_ties_in_order
+- 3: short and zero delays are exact; a negative delay counts as 0, the clock never goes back -> test_short_zero_and_negative_delays
+- 3: every timer due at a time runs in the same turn, before what they schedule -> test_timers_due_together_run_in_one_turn
 - 3: the clock jumps to the next timer (virtual time, no real waiting) -> test_the_clock_jumps_to_the_next_timer
 - 3: sleeps in concurrent tasks overlap -> test_concurrent_sleeps_overlap
 - 3: run_until_complete returns the result or raises the error -> test_run_until_complete_returns_or_raises
@@ -30,6 +33,7 @@ Requirements:
 from __future__ import annotations
 
 import time
+import unittest.mock
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -134,6 +138,19 @@ def test_result_gives_the_value_or_raises_the_error() -> None:
     assert good.result() == "value", f"result() gave {good.result()!r}; expected 'value'."
     with pytest.raises(KeyError):
         bad.result()
+
+
+@pytest.mark.task(1)
+def test_a_future_holds_any_value() -> None:
+    """A future whose value claims to equal everything (mock.ANY) is still done, with that
+    value: test 'pending' by identity (`is`), not by equality."""
+    future = new_future(StandInLoop())
+    future.set_result(unittest.mock.ANY)
+    assert future.done() and future.result() is unittest.mock.ANY, (
+        "a future given unittest.mock.ANY (equal to everything) as its result reports "
+        f"done()={future.done()}; expected done, with that value: compare with the pending "
+        "marker using `is`, never `==` (a value's __eq__ may say anything)."
+    )
 
 
 @pytest.mark.task(1)
@@ -376,6 +393,57 @@ def test_call_later_runs_by_due_time_ties_in_order() -> None:
     assert runs == expected, (
         f"timers ran as {runs}; expected {expected}: by due time, ties first scheduled first, "
         "each when the loop's clock reads its time."
+    )
+
+
+@pytest.mark.task(3)
+def test_short_zero_and_negative_delays() -> None:
+    """Delays of 0.25 and 0 s are kept exactly; a negative delay counts as 0: the clock
+    never goes back."""
+    loop = tl.Loop()
+    runs: list[tuple[str, float]] = []
+
+    def note(name: str) -> None:
+        runs.append((name, loop.time()))
+
+    async def body() -> None:
+        await loop.sleep(5)
+        loop.call_later(0.25, note, "quarter")
+        loop.call_later(0, note, "zero")
+        loop.call_later(-1, note, "negative")
+        await loop.sleep(1)
+
+    loop.run_until_complete(body())
+    expected = [("zero", 5.0), ("negative", 5.0), ("quarter", 5.25)]
+    assert runs == expected, (
+        f"at loop time 5, timers of 0.25, 0 and -1 s ran as {runs}; expected {expected}: a "
+        "delay is added to now, a negative one counts as 0 (max(0, delay)), and jumping to "
+        "the next timer never moves the clock back."
+    )
+
+
+@pytest.mark.task(3)
+def test_timers_due_together_run_in_one_turn() -> None:
+    """Two timers due at 1 s both run in that turn, before a callback the first one
+    schedules with call_soon."""
+    loop = tl.Loop()
+    order: list[str] = []
+
+    def first() -> None:
+        order.append("first timer")
+        loop.call_soon(order.append, "scheduled by the first")
+
+    async def body() -> None:
+        loop.call_later(1, first)
+        loop.call_later(1, order.append, "second timer")
+        await loop.sleep(2)
+
+    loop.run_until_complete(body())
+    expected = ["first timer", "second timer", "scheduled by the first"]
+    assert order == expected, (
+        f"two timers due at 1 s, the first scheduling a callback, ran as {order}; expected "
+        f"{expected}: move every timer that is due (`when <= now`) to the ready queue before "
+        "running the turn."
     )
 
 

@@ -294,12 +294,15 @@ def test_timeout_cancels_the_coroutine() -> None:
 def test_stop_leaves_nothing_behind() -> None:
     """stop() cancels a coroutine still running on the loop, joins the thread and closes the loop."""
     cancelled = threading.Event()
+    unwound = threading.Event()
 
     async def background() -> None:
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             cancelled.set()
+            await asyncio.sleep(0.05)  # its cleanup takes a moment
+            unwound.set()
             raise
 
     async def spawn() -> None:
@@ -316,6 +319,11 @@ def test_stop_leaves_nothing_behind() -> None:
     assert cancelled.is_set(), (
         "stop() left a task running on the loop: cancel every task still pending (and wait "
         "for them) before stopping it."
+    )
+    assert unwound.is_set(), (
+        "stop() cancelled the task still running on the loop but did not wait for it: its "
+        "cleanup had not finished when stop() returned. Await the cancelled tasks "
+        "(`await asyncio.gather(*tasks, return_exceptions=True)`) before stopping the loop."
     )
     assert loop is not None and loop.is_closed(), (
         "after stop(), the loop is not closed: once its thread has been joined, call "

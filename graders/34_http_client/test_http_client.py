@@ -38,13 +38,20 @@ from katagrader import learner_module, within
 hc = learner_module("http_client")
 
 
+async def made(*args: Any, **kwargs: Any) -> Any:
+    """hc.make_client(...), called on a thread: building an httpx client loads the CA
+    certificates (tens of milliseconds, far more on a loaded machine), which would read
+    as a blocked event loop and is not the learner's doing."""
+    return await asyncio.to_thread(hc.make_client, *args, **kwargs)
+
+
 # Step 1 --------------------------------------------------------------------------------
 
 
 @pytest.mark.task(1)
 async def test_client_has_a_timeout_per_phase() -> None:
     """The client's timeout is connect=2, read=10, write=10 and pool as given."""
-    client = hc.make_client("http://127.0.0.1:9", max_connections=3, pool_timeout=0.75)
+    client = await made("http://127.0.0.1:9", max_connections=3, pool_timeout=0.75)
     async with client:
         got = client.timeout
     expected = httpx.Timeout(connect=2.0, read=10.0, write=10.0, pool=0.75)
@@ -113,7 +120,7 @@ async def test_a_full_pool_raises_pool_timeout() -> None:
     """With max_connections=2 and both busy, a third request raises httpx.PoolTimeout
     after pool_timeout, and the server never sees a third connection."""
     async with holding_server() as server:
-        client = hc.make_client(server.url, max_connections=2, pool_timeout=0.3)
+        client = await made(server.url, max_connections=2, pool_timeout=0.3)
         async with client:
             busy = [asyncio.create_task(client.get("/slow")) for _ in range(2)]
             for _ in range(200):  # both requests reach the server (real time, bounded)
@@ -154,7 +161,7 @@ async def test_relative_urls_go_to_the_base_url() -> None:
         seen.append(str(request.url))
         return httpx.Response(200)
 
-    client = hc.make_client(
+    client = await made(
         "http://inventory.test",
         max_connections=1,
         pool_timeout=1,
@@ -195,7 +202,7 @@ async def retried(
     base_delay: float = 1.0,
     seed: int = 11,
 ) -> tuple[Any, list[float]]:
-    client = hc.make_client(
+    client = await made(
         "http://svc.test", max_connections=4, pool_timeout=1, transport=httpx.MockTransport(service)
     )
     start = asyncio.get_running_loop().time()
