@@ -191,6 +191,20 @@ def test_requirement_map_covers_the_readme_and_the_tests(kata: Kata) -> None:
     assert not missing, f"{kata.slug}: README steps with no entry in the requirement map: {missing}"
 
 
+def test_prerequisites_come_earlier() -> None:
+    """Every prerequisite is a kata of the manifest taken before the one that needs it, so
+    no kata relies on a concept taught later."""
+    number = {k.slug: k.number for k in KATAS}
+    wrong = [
+        f"{k.slug} needs {p}"
+        + (" (no such kata)" if p not in number else f" (kata {number[p]}, taught later)")
+        for k in KATAS
+        for p in k.prerequisites
+        if number.get(p, k.number + 1) >= k.number
+    ]
+    assert not wrong, f"katas.toml: prerequisites must be earlier katas: {wrong}"
+
+
 def test_readme_lists_every_kata() -> None:
     """README.md's kata table names every kata of the manifest."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
