@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 
-from katagrader import learner_module, within
+from katagrader import DeadlineExceeded, learner_module, within
 
 sensor_module = learner_module("sensor")
 
@@ -58,7 +58,8 @@ class ProbedSensor:
 
     async def read(self) -> float:
         self.started.append(asyncio.get_running_loop().time())
-        await asyncio.sleep(self.latency)
+        if self.latency:  # latency 0: answers at once, without even a loop step
+            await asyncio.sleep(self.latency)
         return 20.0 + 0.5 * (len(self.started) - 1)
 
 
@@ -72,8 +73,17 @@ class Session:
         self.arrivals: list[float] = []  # when the loop body received the reading
 
 
-async def session(readings: AsyncIterable[Any], sensor: ProbedSensor, what: str) -> Session:
-    """Run `async for reading in readings`, noting when each reading reaches the body."""
+async def session(
+    readings: AsyncIterable[Any],
+    sensor: ProbedSensor,
+    what: str,
+    *,
+    seconds: float = 60,
+    real_seconds: float = 3.0,
+) -> Session:
+    """Run `async for reading in readings`, noting when each reading reaches the body.
+    `real_seconds`: how long it may take in real time (within()'s guard against busy
+    loops on the fake clock); long sessions need more on a loaded machine."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     seen = Session()
@@ -85,7 +95,9 @@ async def session(readings: AsyncIterable[Any], sensor: ProbedSensor, what: str)
             seen.temps.append(reading.celsius)
             seen.stamps.append(round(reading.at - started, 6))
 
-    await within(60, loop_body(), what=f"async for reading in {what}")
+    await within(
+        seconds, loop_body(), what=f"async for reading in {what}", stall_seconds=real_seconds
+    )
     seen.reads = [round(t - started, 6) for t in sensor.started[first_read:]]
     return seen
 
@@ -144,14 +156,26 @@ async def test_iterator_yields_count_readings() -> None:
         "expected [20.0, 20.5, 21.0, 21.5]: one read per reading, then StopAsyncIteration."
     )
     assert len(sensor.started) == 4, f"the sensor was read {len(sensor.started)} times; expected 4."
-    many = ProbedSensor(latency=0.001)
-    seen = await session(
-        sensor_module.PollIterator(many, 0.01, 300), many, "PollIterator(count=300)"
-    )
-    assert len(seen.temps) == 300, (
-        f"`async for` over PollIterator(sensor, 0.01, 300) gave {len(seen.temps)} readings; "
-        "expected 300. (Compare counts with `>=` or `==`, never `is`: only small ints are "
-        "shared objects.)"
+    # 257 readings: past the ints CPython caches, so a count compared with `is` shows. An
+    # instant sensor keeps it to one loop step per reading; a loaded machine still gets
+    # ample real time.
+    many = ProbedSensor(latency=0.0)
+    try:
+        seen = await session(
+            sensor_module.PollIterator(many, 0.01, 257),
+            many,
+            "PollIterator(count=257)",
+            seconds=5,  # 2.57 s of readings; an iterator that never stops is cut at ~500
+            real_seconds=15,
+        )
+        got = len(seen.temps)
+    except DeadlineExceeded:
+        got = len(many.started)
+    assert got == 257, (
+        f"`async for` over PollIterator(sensor, 0.01, 257) read the sensor {got} times"
+        + (" and was still going" if got > 257 else "")
+        + "; expected 257 readings, then StopAsyncIteration. (Compare counts with `>=` or "
+        "`==`, never `is`: only small ints are shared objects.)"
     )
 
 
