@@ -18,6 +18,7 @@ Requirements:
 - 3: on SIGTERM the program drains the jobs in flight, prints the report and exits 0 -> test_sigterm_drains_and_exits_zero
 - 3: on SIGTERM with jobs longer than the grace, they are cancelled and the program exits 0 -> test_sigterm_after_the_grace_cancels_and_exits_zero
 - 3: Ctrl-C (SIGINT) shuts down the same way -> test_ctrl_c_shuts_down_gracefully
+- 3: with exit_when_idle it stops once the queue is empty, reports, returns 0 and removes its handlers -> test_run_service_stops_when_idle_and_removes_its_handlers
 - checks: no task left running, the loop never blocked -> test_late_jobs_are_cancelled_at_the_end_of_the_grace
 """
 
@@ -360,4 +361,39 @@ async def test_ctrl_c_shuts_down_gracefully() -> None:
     assert report_line(lines) == "report: completed 2, cancelled 0, not started 4", (
         f"after SIGINT the report was {report_line(lines)!r}; expected "
         "'report: completed 2, cancelled 0, not started 4'."
+    )
+
+
+@pytest.mark.task(3)
+async def test_run_service_stops_when_idle_and_removes_its_handlers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """run_service with --exit-when-idle serves the three jobs, stops by itself, prints the
+    report, returns 0, and leaves no signal handler on the loop."""
+    if not POSIX:
+        pytest.skip("loop.add_signal_handler needs a POSIX system")
+    loop = asyncio.get_running_loop()
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    options = svc.parse_options(
+        ["--jobs", "3", "--workers", "2", "--job-seconds", "0.01", "--exit-when-idle"]
+    )
+    try:
+        code = await within(
+            10, svc.run_service(options), what="run_service(--jobs 3 --exit-when-idle)"
+        )
+        left = [s.name for s in (signal.SIGTERM, signal.SIGINT) if loop.remove_signal_handler(s)]
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    printed = capsys.readouterr().out.splitlines()
+    assert (
+        code == 0 and report_line(printed) == "report: completed 3, cancelled 0, not started 0"
+    ), (
+        f"run_service(--jobs 3 --exit-when-idle) returned {code!r} and printed "
+        f"{report_line(printed)!r}; expected 0 and 'report: completed 3, cancelled 0, not "
+        "started 0': with exit_when_idle, set the stop once a job ends with the queue empty."
+    )
+    assert not left, (
+        f"after run_service returned, the loop still had a handler for {left}: remove them "
+        "(the function install_stop_handlers returned) when serving is over."
     )

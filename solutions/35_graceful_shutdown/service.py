@@ -75,52 +75,42 @@ async def serve(
         never started.
     """
     completed = 0
-    in_flight: set[asyncio.Task[None]] = set()
+    busy: set[asyncio.Task[None]] = set()  # the jobs in flight, each in a task of its own
 
     async def worker() -> None:
         nonlocal completed
-        while not stop.is_set():
-            # Wait for a job or for the stop, whichever comes first: a worker idle in
-            # queue.get() must not start a job that arrives after the stop.
-            getting = asyncio.ensure_future(queue.get())
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-                if not getting.done():
-                    getting.cancel()
-                await asyncio.gather(getting, stopping, return_exceptions=True)
-            if getting.cancelled() or stop.is_set():
-                if not getting.cancelled() and getting.exception() is None:
-                    queue.put_nowait(getting.result())  # taken at the stop: give it back
+        while True:
+            job = await queue.get()
+            if stop.is_set():
+                # Taken after the stop (a get() that woke in that very instant, or the next
+                # job of a worker that just finished one): not started, back in the queue.
+                queue.put_nowait(job)
                 return
-            job = getting.result()
-            # The job runs in a task of its own, so the shutdown can cancel the job
-            # without cancelling the worker around it (which would lose the count).
+            # The job runs in a task of its own, so that the shutdown can cancel the job
+            # at the end of the grace period and still count what happened.
             task = asyncio.create_task(handle(job))
-            in_flight.add(task)
+            busy.add(task)
             try:
-                await asyncio.shield(task)
+                await task
                 completed += 1
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
-                return
             finally:
-                in_flight.discard(task)
+                busy.discard(task)
 
     pool = [asyncio.create_task(worker()) for _ in range(workers)]
     await stop.wait()
-    # No worker starts a job from here on. The jobs in flight get the grace period.
-    running = set(in_flight)
+    # From here no job starts. The jobs in flight get the grace period: asyncio.wait with
+    # a timeout returns as soon as they are all done, and cancels nothing.
+    running = set(busy)
     if running:
         await asyncio.wait(running, timeout=grace)
     late = [task for task in running if not task.done()]
     for task in late:
         task.cancel()
-    # Cancelling only asks: wait until every late job and every worker has unwound.
+    # Cancelling only asks: wait until the late jobs have unwound (their cleanup ran).
     await asyncio.gather(*late, return_exceptions=True)
+    # The workers left are idle in queue.get(), or ending with their cancelled job.
+    for task in pool:
+        task.cancel()
     await asyncio.gather(*pool, return_exceptions=True)
     return ShutdownReport(completed, len(late), queue.qsize())
 
