@@ -52,7 +52,8 @@ class Script:
         if not self.inbox:
             await asyncio.Event().wait()  # the client has nothing more to say
         self.received += 1
-        return self.inbox.pop(0)
+        message = self.inbox.pop(0)
+        return {**message, "type": fresh(message["type"])}
 
     async def send(self, message: dict[str, Any]) -> None:
         self.sent.append(dict(message))
@@ -60,6 +61,13 @@ class Script:
 
     def types(self) -> list[str]:
         return [m.get("type", "?") for m in self.sent]
+
+
+def fresh(text: str) -> str:
+    """`text` as a new str object, as a server makes it by decoding bytes from the socket: a
+    literal is interned, so `scope["method"] is "POST"` would pass by luck where a real
+    server's string fails it. Compare strings with ==."""
+    return text.encode().decode()
 
 
 def chunk(body: bytes, more: bool) -> dict[str, Any]:
@@ -73,9 +81,9 @@ def http_scope(
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": method,
+        "method": fresh(method),
         "scheme": "http",
-        "path": path,
+        "path": fresh(path),
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
@@ -285,7 +293,17 @@ async def test_status_is_no_content() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/echo"), ("POST", "/status"), ("GET", "/"), ("PUT", "/echo/x")]
+    ("method", "path"),
+    [
+        ("GET", "/echo"),
+        ("PUT", "/echo"),
+        ("POST", "/"),
+        ("POST", "/status"),
+        ("GET", "/"),
+        ("GET", "/users"),
+        ("DELETE", "/status"),
+        ("PUT", "/echo/x"),
+    ],
 )
 async def test_other_requests_are_bad_requests(method: str, path: str) -> None:
     """Any other method or path answers 400 with the bad-request body as text/plain."""
@@ -298,6 +316,10 @@ async def test_other_requests_are_bad_requests(method: str, path: str) -> None:
     assert (status, body, headers.get(b"content-type")) == (400, b"bad request", b"text/plain"), (
         f"{call} answered {status!r} {body!r} with content-type {headers.get(b'content-type')!r}; "
         "expected 400, b'bad request', b'text/plain'. Only POST /echo and GET /status exist."
+    )
+    assert headers.get(b"content-length") == b"11", (
+        f"{call} answered with content-length {headers.get(b'content-length')!r}; expected "
+        "b'11' for b'bad request': every status but 204 declares its length."
     )
 
 
