@@ -8,6 +8,7 @@ Requirements:
 - 1: each request reaches the handler of its (case-insensitive) method and path
   -> test_requests_reach_the_handler_of_their_method_and_path
 - 1: the Request holds method, path, lower-case headers and the whole body -> test_handler_gets_the_whole_request
+- 1: a client gone mid-upload gets nothing, raises nothing -> test_client_gone_mid_upload_gets_nothing
 - 1: a second handler for a pair raises ValueError -> test_second_handler_for_a_route_is_refused
 - 1: the request's state is scope["state"], else self.state
   -> test_state_reaches_requests_through_httpx, test_state_reaches_requests_when_the_server_keeps_none
@@ -20,6 +21,7 @@ Requirements:
 - 4: the state is created once and reaches every request -> test_state_is_created_once_and_reaches_every_request
 - 4: the state goes into scope["state"] (through httpx and asgi-lifespan) -> test_state_reaches_requests_through_httpx
 - 4: the state goes into self.state -> test_state_reaches_requests_when_the_server_keeps_none
+- 4: a cleanup that raises is answered shutdown.failed with its error -> test_failing_cleanup_is_reported
 - 4: no lifespan: both messages still answered -> test_app_without_lifespan_starts_and_stops
 - 5: a startup that hangs fails after exactly startup_timeout, with a message
   -> test_hanging_startup_fails_after_the_timeout
@@ -40,7 +42,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from katagrader import learner_module, within
+from katagrader import learner_module, outcome, within
 
 fw = learner_module("microframework")
 
@@ -132,9 +134,11 @@ class Server:
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": method,
+            # New str objects, as a server decodes them from the socket (a literal is
+            # interned, and `path is "/items"` would pass by luck): compare with ==.
+            "method": method.encode().decode(),
             "scheme": "http",
-            "path": path,
+            "path": path.encode().decode(),
             "raw_path": path.encode(),
             "query_string": b"",
             "root_path": "",
@@ -259,6 +263,40 @@ async def test_handler_gets_the_whole_request() -> None:
 
 @pytest.mark.task(1)
 @pytest.mark.looptime
+async def test_client_gone_mid_upload_gets_nothing() -> None:
+    """A client that disconnects mid-upload: the handler is not called, nothing is sent, and
+    nothing is raised."""
+    app = fw.App()
+    seen: list[Any] = []
+    app.add_route("PUT", "/upload", echo_handler(seen))
+    inbox: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"half", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        if not inbox:
+            await asyncio.Event().wait()
+        return inbox.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "method": "PUT", "path": "/upload", "headers": [], "state": {}}
+    call = "app(<http PUT /upload>, ...) whose client disconnects mid-upload"
+    _, error = await outcome(10, app(scope, receive, send), what=call)
+    assert error is None and not sent and not seen, (
+        f"{call} "
+        + (f"raised {error!r}" if error is not None else "returned")
+        + f", sent {[m.get('type') for m in sent]} and called the handler {len(seen)} time(s); "
+        "expected nothing sent, no handler called and nothing raised: read_body raises "
+        "ClientDisconnected, and nobody is listening any more."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
 async def test_second_handler_for_a_route_is_refused() -> None:
     """add_route raises ValueError when the method and path already have a handler."""
     app = fw.App()
@@ -277,10 +315,12 @@ async def test_unknown_path_is_not_found() -> None:
     app = fw.App()
     app.add_route("GET", "/items", echo_handler([]))
     async with Server(app) as server:
-        status, _, body = await server.request("GET", "/nowhere")
-    assert (status, body) == (404, b"not found"), (
-        f"GET /nowhere was answered {status} {body!r}; expected fw.NOT_FOUND (404)."
-    )
+        answers = [await server.request("GET", path) for path in ("/nowhere", "/a")]
+    for path, (status, _, body) in zip(("/nowhere", "/a"), answers, strict=True):
+        assert (status, body) == (404, b"not found"), (
+            f"GET {path} was answered {status} {body!r}; expected fw.NOT_FOUND (404): no route "
+            "has that path (the only one is /items)."
+        )
 
 
 @pytest.mark.task(2)
@@ -514,4 +554,27 @@ async def test_failing_startup_is_reported() -> None:
     assert "db is down" in str(answer.get("message")), (
         f"lifespan.startup.failed came with message {answer.get('message')!r}; expected it to "
         "name the error ('db is down')."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
+async def test_failing_cleanup_is_reported() -> None:
+    """A lifespan whose cleanup raises is answered lifespan.shutdown.failed with a message."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+        yield {}
+        raise OSError("could not flush the pool")
+
+    async with Server(fw.App(lifespan=lifespan)) as server:
+        await server.lifespan("lifespan.startup")
+        answer = await server.lifespan("lifespan.shutdown")
+    assert answer is not None and answer.get("type") == "lifespan.shutdown.failed", (
+        f"with a lifespan whose cleanup raises OSError('could not flush the pool'), the app "
+        f"answered lifespan.shutdown with {answer!r}; expected lifespan.shutdown.failed."
+    )
+    assert "could not flush the pool" in str(answer.get("message")), (
+        f"lifespan.shutdown.failed came with message {answer.get('message')!r}; expected it to "
+        "name the error."
     )
