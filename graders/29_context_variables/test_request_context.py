@@ -15,6 +15,7 @@ Requirements:
   -> test_audit_on_the_pool_sees_the_request
 - 2: the response holds each part -> test_response_holds_each_part
 - 2: user and orders are fetched concurrently, in a TaskGroup -> test_user_and_orders_are_fetched_together
+- 2: a failing fetch stops the other one (the TaskGroup) -> test_a_failing_fetch_stops_the_other
 - 2: the fetches are bounded by the absolute deadline (timeout_at) -> test_deadline_stops_the_fetches_at_that_time
 - 2: the caller's values are back after a return -> test_caller_context_is_restored_after_return
 - 2: the caller's values are back after an error -> test_caller_context_is_restored_after_an_error
@@ -307,6 +308,23 @@ async def test_user_and_orders_are_fetched_together() -> None:
                 "did not finish: they ran one after the other. Create both tasks in a "
                 "TaskGroup before awaiting either."
             )
+
+
+@pytest.mark.task(2)
+async def test_a_failing_fetch_stops_the_other() -> None:
+    """When user() fails while orders() still waits, handle_request raises the error and
+    orders() is not left running (a TaskGroup cancels it; gather would not)."""
+    with captured_log() as (logger, _), CountingPool() as pool:
+        backend = ProbedBackend(logger, fail_user=True, hang_orders=True)
+        loop = asyncio.get_running_loop()
+        request = rc.Request("r-x", "nobody", loop.time() + 30)
+        _, error = await outcome(
+            10, rc.handle_request(request, backend, pool), what="handle_request(...)"
+        )
+    assert error is not None and any(isinstance(e, LookupError) for e in leaves(error)), (
+        f"with user() failing and orders() still waiting, handle_request raised {error!r}; "
+        "expected user()'s LookupError (alone or in the TaskGroup's ExceptionGroup)."
+    )
 
 
 @pytest.mark.task(2)

@@ -7,15 +7,17 @@ machines log when each phase starts and ends.
 Requirements:
 - 1: the lowest priority number comes out first -> test_jobs_come_out_by_priority
 - 1: equal priorities in the order they were put (jobs are not comparable) -> test_equal_priorities_keep_their_order
+- 1: ties stay in order when puts and gets interleave (the tie-breaker never repeats) -> test_ties_stay_in_order_when_puts_and_gets_interleave
 - 1: get() waits for a job when none is queued -> test_get_waits_for_a_job
 - 1: get_nowait() gives None on an empty queue, the job otherwise -> test_get_nowait_gives_none_when_empty
 - 2: machines prepare concurrently -> test_machines_prepare_together
 - 2: no machine builds before every machine is prepared -> test_nobody_builds_before_everyone_is_prepared
 - 2: results in the order of the machines -> test_results_come_in_machine_order
 - 2: an abort during preparation raises PhasesAborted at once, nobody builds, nothing left running -> test_abort_during_preparation_stops_everything
+- 2: an abort while every machine still prepares stops them at once too -> test_abort_with_every_machine_preparing_stops_them_at_once
 - 2: an abort after everyone is prepared changes nothing -> test_abort_after_the_barrier_changes_nothing
 - 3: never more than `size` slots held at once -> test_slots_bound_the_builds
-- 3: a release without an acquire raises ValueError (BoundedSemaphore) -> test_extra_release_raises_value_error
+- 3: a release without an acquire raises ValueError (BoundedSemaphore), and the pool stays idle -> test_extra_release_raises_value_error
 - 3: wait_idle returns when the last slot is released, at once when idle -> test_wait_idle_returns_when_the_last_slot_is_released, test_wait_idle_on_an_idle_pool_returns_at_once
 - 3: a failing build gives its slot back -> test_failing_build_gives_its_slot_back
 - 3: a build cancelled while waiting for a slot holds none -> test_cancelled_waiter_holds_no_slot
@@ -77,6 +79,32 @@ async def test_equal_priorities_keep_their_order() -> None:
         f"jobs of priority 1 put as {names} (then one of priority 0) came out as {got}; "
         f"expected ['urgent', *{names}]: equal priorities first come, first served (not by "
         "name)."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_ties_stay_in_order_when_puts_and_gets_interleave() -> None:
+    """Put a, put b, get, put c, get, get (all of one priority): a, b, c. The tie-breaker
+    must never repeat (the queue's size, say, does once something was taken)."""
+    queue = farm.JobQueue()
+    got: list[str] = []
+    try:
+        queue.put(farm.Job("a", 1))
+        queue.put(farm.Job("b", 1))
+        got.append((await within(1, queue.get(), what="queue.get()")).name)
+        queue.put(farm.Job("c", 1))
+        for _ in range(2):
+            got.append((await within(1, queue.get(), what="queue.get()")).name)
+    except TypeError as exc:
+        pytest.fail(
+            f"putting c after a get raised TypeError ({exc}): c got the same tie-breaker as "
+            "b, and the queue compared the two Jobs. Number the entries with "
+            "itertools.count(), which never gives a number twice."
+        )
+    assert got == ["a", "b", "c"], (
+        f"with puts and gets interleaved (put a, put b, get, put c, get, get), the jobs came "
+        f"out as {got}; expected ['a', 'b', 'c']."
     )
 
 
@@ -240,6 +268,31 @@ async def test_abort_during_preparation_stops_everything() -> None:
 
 @pytest.mark.task(2)
 @pytest.mark.looptime
+async def test_abort_with_every_machine_preparing_stops_them_at_once() -> None:
+    """Abort at 5 s while all three machines prepare until 10 s (nobody waits at the
+    barrier yet): PhasesAborted at 5 s, their preparations cancelled then, no build."""
+    log: list[tuple[float, str, str]] = []
+    abort = asyncio.Event()
+    start = now()
+    asyncio.get_running_loop().call_later(5, abort.set)
+    _, error = await outcome(
+        60,
+        farm.run_in_phases(machines(log, [10, 10, 10], [1, 1, 1]), abort),
+        what="run_in_phases(3 machines preparing 10 s, abort) with abort set at 5 s",
+    )
+    took = now() - start
+    assert isinstance(error, farm.PhasesAborted) and took == pytest.approx(5.0), (
+        f"with every machine still preparing when abort was set at 5 s, run_in_phases "
+        f"raised {error!r} at {took:g} s; expected PhasesAborted at 5 s. Aborting the "
+        "barrier reaches only the machines waiting at it: the ones still preparing must be "
+        "cancelled too (raise from the watcher inside the TaskGroup, so it cancels them)."
+    )
+    built = [name for _t, name, event in log if event in ("build", "prepared")]
+    assert not built, f"after the abort, these machines went on: {built}."
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
 async def test_abort_after_the_barrier_changes_nothing() -> None:
     """An abort set after every machine is prepared lets the builds finish."""
     log: list[tuple[float, str, str]] = []
@@ -299,6 +352,11 @@ async def test_extra_release_raises_value_error() -> None:
     try:
         pool.release()
     except ValueError:
+        assert pool.in_use == 0, (
+            f"after a refused release, in_use is {pool.in_use}; expected 0: a release that "
+            "raises gives nothing back, so it must not change the count either."
+        )
+        await within(5, pool.wait_idle(), what="pool.wait_idle() after a refused release")
         return
     pytest.fail(
         "pool.release() with no slot held did not raise: a plain Semaphore silently grows "

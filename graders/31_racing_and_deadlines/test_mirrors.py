@@ -15,11 +15,14 @@ Requirements:
 - 2: the hedge starts exactly at the delay, the first success wins, the other is awaited -> test_slow_attempt_is_hedged_at_the_delay
 - 2: the first attempt keeps running after the delay and may still win -> test_first_attempt_can_still_win
 - 2: a failing hedge does not win -> test_failing_hedge_does_not_win
+- 2: a first attempt failing after the delay does not end it: the hedge may still win -> test_first_attempt_failing_after_the_delay_lets_the_hedge_win
+- 2: a caller's cancellation cancels and awaits both attempts -> test_cancelling_hedged_stops_both_attempts
 - 2: an early failure is raised with no hedge; both failing raise the first error -> test_early_failure_is_raised_without_a_hedge, test_both_failing_raise_the_first_error
 - 3: a download slower in total than idle_timeout but steady completes -> test_steady_download_outlasts_the_idle_timeout
 - 3: a stall raises TimeoutError idle_timeout after the last chunk -> test_stall_times_out_after_the_last_chunk
 - 3: a late first chunk times out; an empty download gives b"" -> test_late_first_chunk_times_out, test_empty_download_gives_no_bytes
 - 4: ConnectionErrors are retried after the backoff -> test_connection_errors_are_retried_after_the_backoff
+- 4: any other error is raised at once, never retried -> test_other_errors_are_not_retried
 - 4: a slow attempt is cut at per_attempt and retried -> test_slow_attempt_is_cut_and_retried
 - 4: after the last attempt its error is raised at once -> test_last_error_is_raised_after_the_last_attempt
 - 4: an enclosing timeout is not retried, and still raises TimeoutError -> test_enclosing_timeout_is_not_retried
@@ -300,6 +303,41 @@ async def test_failing_hedge_does_not_win() -> None:
 
 @pytest.mark.task(2)
 @pytest.mark.looptime
+async def test_first_attempt_failing_after_the_delay_lets_the_hedge_win() -> None:
+    """The first attempt fails at 1.5 s, after the hedge started (1 s): the hedge's answer
+    at 3 s is returned, not the first attempt's error."""
+    fetch = ProbedFetch([1.5, 2.0], failing={0})
+    got, error = await outcome(30, mirrors.hedged(fetch, delay=1.0), what="hedged(fetch, delay=1)")
+    assert error is None and got == b"body from attempt 1", (
+        f"with the first attempt failing at 1.5 s and the hedge answering at 3 s, hedged gave "
+        f"{got!r} / raised {error!r}; expected the hedge's answer: once the hedge runs, the "
+        "first *successful* answer of the two wins."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_cancelling_hedged_stops_both_attempts() -> None:
+    """Cancelled at 1.5 s (both attempts running), hedged ends cancelled, and both attempts
+    have closed by then."""
+    fetch = ProbedFetch([5.0, 5.0])
+    task = asyncio.create_task(mirrors.hedged(fetch, delay=1.0))
+    await asyncio.sleep(1.5)
+    task.cancel()
+    await asyncio.wait({task}, timeout=10)
+    ended = now()
+    unless_not_started(task)
+    assert task.cancelled(), "hedged, cancelled by its caller, did not end cancelled."
+    closed = fetch.log.closed
+    assert sorted(closed) == ["attempt 0", "attempt 1"] and max(closed.values()) <= ended, (
+        f"hedged, cancelled at 1.5 s, ended at {ended:g}; the attempts had closed: {closed}. "
+        "Cancel and await the attempts in a `finally:`, so a cancelled caller leaves none "
+        "running."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
 async def test_early_failure_is_raised_without_a_hedge() -> None:
     """A first attempt failing at 0.3 s, before the delay, is raised then, with no hedge."""
     fetch = ProbedFetch([0.3, 0.3], failing={0})
@@ -320,7 +358,8 @@ async def test_early_failure_is_raised_without_a_hedge() -> None:
 @pytest.mark.looptime
 async def test_both_failing_raise_the_first_error() -> None:
     """When both attempts fail, the first attempt's error is raised."""
-    fetch = ProbedFetch([2.0, 0.5], failing={0, 1})
+    # The hedge (started at 1 s) fails last, at 3.5 s: the error raised is still the first's.
+    fetch = ProbedFetch([2.0, 2.5], failing={0, 1})
     _, error = await outcome(30, mirrors.hedged(fetch, delay=1.0), what="hedged(fetch, delay=1)")
     assert isinstance(error, ConnectionError) and str(error) == "attempt 0 failed", (
         f"with both attempts failing, hedged raised {error!r}; expected the first attempt's "
@@ -453,6 +492,29 @@ async def test_connection_errors_are_retried_after_the_backoff() -> None:
     assert got == "result of call 2" and relative(op.calls, start) == [0, 0.5, 1.0], (
         f"with two ConnectionErrors then a success, retry returned {got!r}, calling at "
         f"{relative(op.calls, start)} s; expected 'result of call 2', calls at [0, 0.5, 1.0] s."
+    )
+
+
+@pytest.mark.task(4)
+@pytest.mark.looptime
+async def test_other_errors_are_not_retried() -> None:
+    """A ValueError from the first call is raised at once: only timeouts and connection
+    errors are retried."""
+    calls: list[float] = []
+
+    async def op() -> str:
+        calls.append(now())
+        raise ValueError("bad request")
+
+    _, error = await outcome(
+        30,
+        mirrors.retry(op, attempts=3, per_attempt=1, backoff=0.5),
+        what="retry(op raising ValueError, ...)",
+    )
+    assert isinstance(error, ValueError) and len(calls) == 1, (
+        f"with op raising ValueError, retry made {len(calls)} call(s) and raised {error!r}; "
+        "expected one call and the ValueError at once: catch only TimeoutError and "
+        "ConnectionError (`except Exception:` retries bugs too)."
     )
 
 

@@ -23,6 +23,7 @@ Requirements:
 - 3: call_later by due time, ties in the order scheduled, at that loop time -> test_call_later_runs_by_due_time_ties_in_order
 - 3: short and zero delays are exact; a negative delay counts as 0, the clock never goes back -> test_short_zero_and_negative_delays
 - 3: every timer due at a time runs in the same turn, before what they schedule -> test_timers_due_together_run_in_one_turn
+- 3: due timers join every turn, even while callbacks keep the ready queue busy -> test_due_timers_are_not_starved_by_busy_callbacks
 - 3: the clock jumps to the next timer (virtual time, no real waiting) -> test_the_clock_jumps_to_the_next_timer
 - 3: sleeps in concurrent tasks overlap -> test_concurrent_sleeps_overlap
 - 3: run_until_complete returns the result or raises the error -> test_run_until_complete_returns_or_raises
@@ -210,6 +211,19 @@ def test_await_yields_the_future_then_returns_its_result() -> None:
     assert stop.value.value == "now", (
         "awaiting a done future must return its result without yielding."
     )
+    failed = new_future(StandInLoop())
+    failed.set_exception(KeyError("gone"))
+    try:
+        next(failed.__await__())
+    except KeyError:
+        pass
+    except StopIteration as returned:
+        pytest.fail(
+            f"awaiting a future that failed with KeyError returned {returned.value!r}; "
+            "expected the KeyError raised: return `self.result()`, which raises it."
+        )
+    else:
+        pytest.fail("awaiting a future that already failed yielded instead of raising its error.")
 
 
 # Step 2 --------------------------------------------------------------------------------
@@ -444,6 +458,35 @@ def test_timers_due_together_run_in_one_turn() -> None:
         f"two timers due at 1 s, the first scheduling a callback, ran as {order}; expected "
         f"{expected}: move every timer that is due (`when <= now`) to the ready queue before "
         "running the turn."
+    )
+
+
+@pytest.mark.task(3)
+def test_due_timers_are_not_starved_by_busy_callbacks() -> None:
+    """A callback that keeps rescheduling itself (100 times) does not hold back a timer due
+    now: it runs within the first few turns, not after the chain."""
+    loop = tl.Loop()
+    order: list[str] = []
+    done: Any = tl.Future(loop)
+
+    def chain(n: int) -> None:
+        order.append("chain")
+        if n:
+            loop.call_soon(chain, n - 1)
+        else:
+            done.set_result(None)
+
+    async def body() -> None:
+        loop.call_later(0, order.append, "timer")
+        loop.call_soon(chain, 100)
+        await done
+
+    loop.run_until_complete(body())
+    position = order.index("timer") if "timer" in order else len(order)
+    assert position <= 3, (
+        f"a timer due now ran after {position} rounds of a callback that keeps the ready "
+        "queue busy; expected within the first few turns: move the due timers to the ready "
+        "queue at every turn, not only when it is empty."
     )
 
 

@@ -12,6 +12,7 @@ Requirements:
 - 1: the context is kept from one call to the next -> test_context_is_kept_between_calls
 - 1: close() closes the client on its loop, then the loop; later calls raise RuntimeError -> test_close_closes_the_client_then_the_loop
 - 1: `with` closes it, also when the block raises -> test_with_block_closes_even_on_error
+- 2: start() returns once the loop runs -> test_start_returns_once_the_loop_runs
 - 2: a call runs on the loop's thread and returns its result -> test_call_runs_on_the_loop_thread
 - 2: calls from several threads run concurrently on the loop -> test_calls_from_several_threads_overlap
 - 2: the coroutine's error reaches the caller -> test_errors_reach_the_calling_thread
@@ -197,6 +198,28 @@ def portal() -> Iterator[Any]:
 async def where_am_i(value: str) -> tuple[str, str, bool]:
     loop = asyncio.get_running_loop()
     return value, threading.current_thread().name, loop.is_running()
+
+
+class SlowStartingLoop(asyncio.SelectorEventLoop):
+    """A loop that takes 0.3 s to get going in its thread, as a loop with work to set up
+    does: code that returns from start() without waiting for it shows."""
+
+    def run_forever(self) -> None:
+        time.sleep(0.3)
+        super().run_forever()
+
+
+@pytest.mark.task(2)
+def test_start_returns_once_the_loop_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """start() returns only once the loop is running in its thread (a loop that takes 0.3 s
+    to start is waited for)."""
+    monkeypatch.setattr(asyncio, "new_event_loop", SlowStartingLoop)
+    with portal() as loop_thread:
+        running = loop_thread.loop.is_running()
+    assert running, (
+        "right after start() returned, the loop was not running yet: wait until it runs "
+        "(a threading.Event set by a callback scheduled before run_forever())."
+    )
 
 
 @pytest.mark.task(2)

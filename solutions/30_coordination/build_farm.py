@@ -144,30 +144,40 @@ async def run_in_phases(machines: Sequence[Machine], abort: asyncio.Event) -> li
     # A Barrier of n parties releases its waiters together, when the n-th arrives; it can
     # be used again afterwards, and abort() breaks it for everyone waiting or arriving.
     barrier = asyncio.Barrier(len(machines))
+    passed = asyncio.Event()
 
     async def one(machine: Machine) -> str:
         await machine.prepare()
-        await barrier.wait()
+        # wait() gives each party its own index: exactly one sees 0, once all are through.
+        if await barrier.wait() == 0:
+            passed.set()
         return await machine.build()
 
     async def watch_abort() -> None:
-        await abort.wait()
-        # Breaks the barrier: every wait() under way or to come raises BrokenBarrierError.
-        await barrier.abort()
+        # Whichever comes first: the abort, or every machine through the barrier (after
+        # which an abort changes nothing).
+        aborted = asyncio.ensure_future(abort.wait())
+        released = asyncio.ensure_future(passed.wait())
+        try:
+            await asyncio.wait({aborted, released}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (aborted, released):
+                waiter.cancel()
+            await asyncio.gather(aborted, released, return_exceptions=True)
+        if abort.is_set() and not passed.is_set():
+            # Breaks the barrier for the machines waiting at it, and fails this task, so
+            # that the TaskGroup cancels the machines still preparing, at once.
+            await barrier.abort()
+            raise PhasesAborted("the build was aborted before every machine was prepared")
 
-    watcher = asyncio.create_task(watch_abort())
     try:
         async with asyncio.TaskGroup() as group:
+            group.create_task(watch_abort())
             tasks = [group.create_task(one(m)) for m in machines]
-    except* asyncio.BrokenBarrierError:
-        # The first machine to see the broken barrier fails its task; the TaskGroup then
-        # cancels the machines still preparing, so nothing of the build is left running.
+    except* (PhasesAborted, asyncio.BrokenBarrierError):
+        # One PhasesAborted for the caller, whatever mix of the watcher's error and the
+        # waiting machines' BrokenBarrierError the group collected.
         raise PhasesAborted("the build was aborted before every machine was prepared") from None
-    finally:
-        # Once every machine is through the barrier an abort changes nothing (abort() on a
-        # barrier nobody waits at only marks it broken), so the watcher just stops here.
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
     return [task.result() for task in tasks]
 
 
