@@ -9,6 +9,8 @@ Requirements:
   test_count_per_minute_counts_each_minute
 - 3: each count yielded as soon as the next minute's first request is read ->
   test_count_per_minute_yields_each_minute_when_it_ends
+- 3: keeps nothing of the minutes already counted (no collection that only grows) ->
+  test_count_per_minute_forgets_finished_minutes
 - 4: the three stages chained give (minute, server errors) -> test_pipeline_gives_errors_per_minute
 - 4: keeps pace with a million-line log (no stage reads ahead) -> test_pipeline_keeps_pace_with_the_log
 - 4: no list anywhere: peak memory bounded -> test_pipeline_memory_stays_bounded
@@ -277,6 +279,39 @@ def test_pipeline_keeps_pace_with_the_log() -> None:
             f"lines of the log; expected at most {limit} (that minute plus one line). Some "
             "stage reads ahead of what is asked: every stage must pull one item at a time."
         )
+
+
+@pytest.mark.task(3)
+def test_count_per_minute_forgets_finished_minutes() -> None:
+    """Over 20,000 minutes of one request each, count_per_minute keeps only the current
+    minute: peak memory stays under 256 KiB (a dict of every minute needs megabytes)."""
+
+    def requests() -> Iterator[Any]:
+        for n in range(20_000):
+            day, rest = divmod(n, 24 * 60)
+            hour, minute = divmod(rest, 60)
+            stamp = f"{day % 28 + 1:02d}/Nov/2026:{hour:02d}:{minute:02d}:00 +0000"
+            yield pipeline.Request("10.0.0.1", stamp, "GET", "/", 500, 10)
+
+    bound = 256 * 1024
+    already_tracing = tracemalloc.is_tracing()
+    if not already_tracing:
+        tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        counted = sum(1 for _ in pipeline.count_per_minute(requests()))
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not already_tracing:
+            tracemalloc.stop()
+    assert counted == 20_000, f"count_per_minute over 20,000 minutes gave {counted} counts."
+    assert peak < bound, (
+        f"count_per_minute over 20,000 minutes (one request each) used up to "
+        f"{peak / 1024:,.0f} KiB at once; expected under {bound // 1024} KiB. It keeps "
+        "something of every minute it has counted (a dict or set of minutes that only "
+        "grows): hold only the current minute and its count."
+    )
 
 
 @pytest.mark.task(4)
