@@ -11,6 +11,7 @@ Requirements:
   -> test_failed_startup_raises_server_failed_to_start
 - 1: a startup that never completes gives ServerFailedToStart after startup_timeout, no task left
   -> test_startup_that_hangs_raises_after_the_startup_timeout
+- 1: cancelled during the startup, no task left -> test_cancelled_start_leaves_no_task
 - 2: should_exit, the task awaited, lifespan shutdown run, port freed -> test_stop_runs_the_shutdown_and_frees_the_port
 - 2: a request in flight still gets its answer -> test_stop_lets_the_request_in_flight_finish
 - 2: graceful_timeout reaches uvicorn: a stuck request is cut off -> test_stuck_request_is_cut_off_after_the_graceful_timeout
@@ -432,6 +433,35 @@ async def test_startup_that_hangs_raises_after_the_startup_timeout() -> None:
     assert elapsed < 5, (
         f"start_server(app, startup_timeout=0.5) raised after {elapsed:.1f} s; expected about "
         "0.5 s: bound the wait with `async with asyncio.timeout(startup_timeout):`."
+    )
+
+
+@pytest.mark.task(1)
+async def test_cancelled_start_leaves_no_task() -> None:
+    """start_server cancelled during the startup (the caller's own timeout) leaves no task."""
+    app = ProbeApp(hang_startup=True)
+
+    async def start_within_half_a_second() -> None:
+        async with asyncio.timeout(0.5):  # the caller gives up first (startup_timeout=30)
+            await rh.start_server(app, startup_timeout=30)
+
+    try:
+        # The engine checks, at the instant this returns, that no task the call started
+        # (the server's) is still running.
+        _, error = await outcome(
+            8,
+            start_within_half_a_second(),
+            what="start_server(app, startup_timeout=30) cancelled by the caller after 0.5 s",
+        )
+    finally:
+        await end_lifespan_task(app)
+        for server, task in running_servers():
+            await force_stop(server, task)
+    assert isinstance(error, TimeoutError), (
+        "start_server, cancelled by the caller's asyncio.timeout(0.5) during a startup that "
+        + (f"never ends, raised {error!r}" if error is not None else "never ends, returned")
+        + "; expected the cancellation to come back out (a TimeoutError from the caller's "
+        "timeout)."
     )
 
 
