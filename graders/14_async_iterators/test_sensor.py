@@ -12,6 +12,10 @@ Requirements:
   test_iterator_keeps_a_fixed_rate, test_iterator_keeps_the_rate_with_a_slow_loop_body
 - 1: start is the loop time of the first __anext__, not of construction
   -> test_schedule_starts_at_the_first_reading
+- 1: a reading asked for after its due time is read at once, the schedule unchanged
+  -> test_a_late_reading_is_taken_at_once
+- 1: a read that fails is not a reading: its error comes out, the count is unchanged
+  -> test_a_failed_read_is_not_counted
 - 1: each Reading is stamped with the loop time its read started
   -> test_iterator_stamps_each_reading_when_its_read_started
 - 1: each reading reaches the loop body as soon as it is read (no reading ahead)
@@ -235,6 +239,73 @@ async def test_iterator_keeps_the_rate_with_a_slow_loop_body() -> None:
         f"started its reads at {reads} s; expected {SLOW_SCHEDULE}. Waiting `interval` minus the "
         "read's duration forgets the time the loop body took: compute each due time from the "
         "start, `start + k * interval`, and sleep until then."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_a_late_reading_is_taken_at_once() -> None:
+    """The loop body takes 1.6 s after the first reading: reading 1 (due at 1 s) and reading
+    2 (due at 2 s) are late and read at once; reading 3 is back on schedule at 3 s."""
+    sensor = ProbedSensor(latency=LATENCY)
+    it = sensor_module.PollIterator(sensor, INTERVAL, 4)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def loop_body() -> None:
+        first = True
+        async for _ in it:
+            if first:
+                await asyncio.sleep(1.6)  # the controller is slow, once
+                first = False
+
+    await within(60, loop_body(), what="async for reading in PollIterator, 1.6 s after the first")
+    reads = [round(t - started, 6) for t in sensor.started]
+    expected = [0.0, 1.85, 2.1, 3.0]
+    assert reads == pytest.approx(expected), (
+        f"with the loop body taking 1.6 s after the first reading, PollIterator(sensor, 1.0, "
+        f"4) started its reads at {reads} s; expected {expected}: a reading whose due time "
+        "has passed is read at once, and the schedule is not shifted (reading 3 still at "
+        "3 s). Waiting for the next free slot instead skips readings."
+    )
+
+
+class FlakySensor(ProbedSensor):
+    """Fails its second read with OSError."""
+
+    async def read(self) -> float:
+        value = await super().read()
+        if len(self.started) == 2:
+            raise OSError("sensor bus error")
+        return value
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_a_failed_read_is_not_counted() -> None:
+    """The second read fails: __anext__ raises its error, and iterating on still gives the
+    three readings asked for."""
+    sensor = FlakySensor(latency=LATENCY)
+    it = sensor_module.PollIterator(sensor, INTERVAL, 3)
+    got: list[float] = []
+    errors: list[BaseException] = []
+
+    async def read_all() -> None:
+        while True:
+            try:
+                reading = await it.__anext__()
+            except StopAsyncIteration:
+                return
+            except OSError as exc:
+                errors.append(exc)
+                continue
+            got.append(reading.celsius)
+
+    await within(60, read_all(), what="PollIterator(flaky sensor, 1.0, 3), read to the end")
+    assert len(errors) == 1 and len(got) == 3, (
+        f"with the second read failing, __anext__ raised {len(errors)} error(s) and gave "
+        f"{len(got)} reading(s) in all; expected the OSError once and then still 3 readings: "
+        "count a reading only once its read succeeded."
     )
 
 
