@@ -13,6 +13,7 @@ Requirements:
 - 2: machines prepare concurrently -> test_machines_prepare_together
 - 2: no machine builds before every machine is prepared -> test_nobody_builds_before_everyone_is_prepared
 - 2: results in the order of the machines -> test_results_come_in_machine_order
+- 2: a single machine goes through the barrier alone -> test_a_single_machine_builds
 - 2: an abort during preparation raises PhasesAborted at once, nobody builds, nothing left running -> test_abort_during_preparation_stops_everything
 - 2: an abort while every machine still prepares stops them at once too -> test_abort_with_every_machine_preparing_stops_them_at_once
 - 2: an abort after everyone is prepared changes nothing -> test_abort_after_the_barrier_changes_nothing
@@ -227,6 +228,21 @@ async def test_results_come_in_machine_order() -> None:
     assert result == ["m0: built", "m1: built", "m2: built"], (
         f"run_in_phases returned {result!r}; expected each machine's build() result in the "
         "order of the machines."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_a_single_machine_builds() -> None:
+    """One machine: a barrier of one party lets it through at once, and it builds."""
+    log: list[tuple[float, str, str]] = []
+    result = await within(
+        30,
+        farm.run_in_phases(machines(log, [1], [1]), asyncio.Event()),
+        what="run_in_phases(1 machine, abort)",
+    )
+    assert result == ["m0: built"] and now() > 0, (
+        f"run_in_phases with one machine returned {result!r}; expected ['m0: built']."
     )
 
 
