@@ -7,6 +7,7 @@ a named pipe whose next piece is written only once the server has received the p
 
 Requirements:
 - 1: listens on 127.0.0.1 at the reported URL, lifespan started -> test_server_listens_on_loopback_at_its_url
+- 1: port 0: each server gets a free port of its own -> test_two_servers_get_two_free_ports
 - 1: a failed startup (uvicorn's sys.exit) gives ServerFailedToStart, no task left
   -> test_failed_startup_raises_server_failed_to_start
 - 1: a startup that never completes gives ServerFailedToStart after startup_timeout, no task left
@@ -390,6 +391,19 @@ async def test_server_listens_on_loopback_at_its_url() -> None:
         assert isinstance(running.task, asyncio.Task) and not running.task.done(), (
             "RunningServer.task must be the running task of server.serve()."
         )
+
+
+@pytest.mark.task(1)
+async def test_two_servers_get_two_free_ports() -> None:
+    """Two servers started side by side each get a free port of their own from the OS
+    (port 0), not a fixed one."""
+    async with learner_server(ProbeApp()) as first, learner_server(ProbeApp()) as second:
+        ports = (port_of(first.url), port_of(second.url))
+    assert ports[0] != ports[1] and min(ports) >= 1024, (
+        f"two servers started side by side got ports {ports}; expected two different free "
+        "ports chosen by the OS: pass port=0 to uvicorn.Config (a fixed port clashes with "
+        "anything else listening there, and one below 1024 needs root)."
+    )
 
 
 @pytest.mark.task(1)
