@@ -14,6 +14,7 @@ Requirements:
   test_stragglers_finish_unwinding_before_return
 - 3: a failing source is in `failed`, the others unaffected until the deadline ->
   test_a_failing_source_is_named_in_failed
+- 3: any exception of a source is a failure, not only SourceError -> test_any_error_of_a_source_is_a_failure
 - 3: seven failures, all in `failed`, sorted by name (not in failure, input or set order) ->
   test_several_failures_are_sorted_and_the_others_unaffected
 - 4: a late answer (stubborn source) is never shown, and that source is awaited ->
@@ -383,6 +384,22 @@ async def test_a_failing_source_is_named_in_failed() -> None:
     assert elapsed == pytest.approx(2.0 + UNWIND_SECONDS), (
         f"{what} returned after {elapsed:g} s; expected {2.0 + UNWIND_SECONDS:g} s: a "
         "failure ends nothing early, the other sources still get until the deadline."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_any_error_of_a_source_is_a_failure() -> None:
+    """A source raising something else than SourceError (a bug, a KeyError) is in `failed`
+    too: "a source that raises" is any exception, and it must not escape search_fares."""
+    sources, _ = make_sources(*FOUR, errors={"sas": KeyError("fare_class")})
+    result, _elapsed, what = await search(sources, 2.0)
+    expected = fares.SearchResult(
+        {"tap": sources[0].fare()}, late=("klm", "norse"), failed=("sas",)
+    )
+    assert result == expected, (
+        f"{what}, with sas raising KeyError after 1.5 s, returned {result!r}; expected "
+        f"{expected!r}: any exception of a source puts it in `failed`, not only SourceError."
     )
 
 
