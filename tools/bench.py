@@ -79,7 +79,7 @@ def main() -> int:
     if args.learner:
         from bench_learner import bench_learner
 
-        return bench_learner(max(1, args.runs))
+        return int(bench_learner(max(1, args.runs)))
     nox = shutil.which("nox")
     if nox is None:
         print("nox is not on PATH: python3 -m pip install -r requirements/nox.txt")
