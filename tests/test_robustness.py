@@ -19,7 +19,7 @@ from katagrader.runner import KataResult, Status, run_kata, run_katas
 from katagrader.targets import REPO_ROOT, Target
 
 KATA_SECONDS = 90.0
-pytestmark = [pytest.mark.robustness, pytest.mark.timeout(KATA_SECONDS + 60)]
+pytestmark = [pytest.mark.robustness, pytest.mark.timeout(KATA_SECONDS * 2 + 60)]
 KATAS = [k for k in load_manifest() if k.supported_here]
 
 # A short per-test limit: a hang must become a verdict quickly.
@@ -95,10 +95,13 @@ def test_broken_code_gets_a_readable_verdict(
     stub = (REPO_ROOT / "exercises" / kata.slug / module.name).read_text()
     only = [] if whole else [_test_reaching(kata, mutation, stub)]
     extra = HANG_ARGS if mutation.hangs else ("-o", "timeout=5", "-o", "kata_hard_timeout=15")
-    result = run_kata(kata, Target(tmp_path), seconds=KATA_SECONDS, extra_args=extra, only=only)
+    # A kata graded whole runs the learner's tests in pytest runs of its own (27: nine of
+    # them, about 45 s when nothing is broken): it gets twice the time.
+    seconds = KATA_SECONDS * 2 if whole else KATA_SECONDS
+    result = run_kata(kata, Target(tmp_path), seconds=seconds, extra_args=extra, only=only)
 
     assert _digest(module) == before, "grading changed the learner's file"
-    assert result.duration < KATA_SECONDS, _explain(result)
+    assert result.duration < seconds, _explain(result)
     assert result.status is not Status.PASSED, _explain(result)
     failed = [t for t in result.tests if t["outcome"] == "failed"]
     messages = "\n".join(t["message"] for t in failed) + "\n" + result.summary
@@ -121,6 +124,10 @@ def test_broken_code_gets_a_readable_verdict(
     elif mutation.expected == "timeout":
         if result.status is Status.CRASHED:
             assert shown in result.summary, _explain(result)
+        elif not failed:
+            # Grading was stopped before the test's own result was written (a loop held
+            # past the engine's stop): the kata's summary is the verdict.
+            assert result.status is Status.FAILED and result.summary, _explain(result)
         else:
             assert failed[0]["kind"] == "timeout", _explain(result)
             assert shown in failed[0]["message"], _explain(result)
