@@ -17,14 +17,13 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, ClassVar
 
 from .errors import DeadlineExceeded, LeakDetected
-from .locations import Location, learner_frames
+from .locations import Location, innermost_learner_frame
 
 # Real seconds the loop may stay blocked before the test is stopped (the blocking check
 # fails a test from 0.3 s on, so nothing that passes is ever stopped).
@@ -48,7 +47,8 @@ class LoopStopped(BaseException):
 class _State:
     """What this grading process has seen: where each block was, and whether grading stops."""
 
-    blocked_at: ClassVar[dict[str, str]] = {}  # learner line -> the test that blocked there
+    # learner line (None: outside the learner's files) -> the test that blocked there
+    blocked_at: ClassVar[dict[Location | None, str]] = {}
     stop_reason: ClassVar[str | None] = None
 
 
@@ -59,13 +59,6 @@ def stop_reason() -> str | None:
 
 def not_run_error() -> LeakDetected:
     return LeakDetected(f"NOT RUN: {_State.stop_reason}")
-
-
-def _learner_line(frame: FrameType | None) -> Location | None:
-    if frame is None:
-        return None
-    found = learner_frames(traceback.extract_stack(frame))
-    return found[-1] if found else None
 
 
 class LoopStopper:
@@ -114,12 +107,12 @@ class LoopStopper:
             self._done.wait(_POLL_SECONDS)
 
     def _known_line(self) -> bool:
-        where = _learner_line(sys._current_frames().get(self._main))
-        return where is not None and str(where) in _State.blocked_at
+        where = innermost_learner_frame(sys._current_frames().get(self._main))
+        return where is not None and where in _State.blocked_at
 
     def _fire(self, held: float) -> None:
         self.held_for = held
-        self.where = _learner_line(sys._current_frames().get(self._main))
+        self.where = innermost_learner_frame(sys._current_frames().get(self._main))
         self.fired = True
         if self._armed and _SIGNAL is not None:
             signal.pthread_kill(self._main, _SIGNAL)
@@ -146,8 +139,7 @@ class LoopStopper:
         """The test's verdict once the stopper fired (a time limit on the held loop, so of
         the timeout kind); the second block at the same line also stops the kata."""
         line = str(self.where) if self.where else "a line outside your files"
-        key = line
-        first = _State.blocked_at.get(key)
+        first = _State.blocked_at.get(self.where)
         if first is not None:
             # The line was named with the first block: say the rest once, briefly.
             _State.stop_reason = (
@@ -158,7 +150,7 @@ class LoopStopper:
                 f"BLOCKED EVENT LOOP again, at the same line as in {first}. {GRADING_STOPPED}: "
                 "the remaining checks would block there too."
             )
-        _State.blocked_at[key] = test_name
+        _State.blocked_at[self.where] = test_name
         return DeadlineExceeded(
             f"BLOCKED EVENT LOOP: the event loop was still blocked after {self.held_for:.1f} s "
             f"of real time at {line}, so the test was stopped there (no check needs the loop "

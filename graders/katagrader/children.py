@@ -35,7 +35,6 @@ from typing import Any
 
 from .errors import LeakDetected
 from .locations import Location, is_learner_file
-from .targets import current_target
 
 _STDLIB = os.path.normcase(sysconfig.get_paths()["stdlib"])
 
@@ -99,7 +98,6 @@ def _learner_creation_line(frame: types.FrameType | None) -> Location | None:
 # Every task creation walks a few frames: remember the answer per file (resolving a path
 # costs more than the rest of the walk).
 _STDLIB_FILES: dict[str, bool] = {}
-_LEARNER_FILES: dict[tuple[str, str], bool] = {}
 
 
 def _in_stdlib(filename: str) -> bool:
@@ -109,12 +107,7 @@ def _in_stdlib(filename: str) -> bool:
     return known
 
 
-def _is_learner(filename: str) -> bool:
-    key = (str(current_target().root), filename)
-    known = _LEARNER_FILES.get(key)
-    if known is None:
-        known = _LEARNER_FILES[key] = is_learner_file(filename)
-    return known
+_is_learner = is_learner_file  # cached per file (locations.py)
 
 
 TaskFactory = Callable[..., "asyncio.Future[Any]"]

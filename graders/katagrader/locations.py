@@ -35,9 +35,20 @@ class Location:
         return f"{text}: {self.source}" if self.source else text
 
 
+# (target root, filename) -> whether it is a learner's file. Resolving a path stats every
+# component, and each stat gives up the GIL: a watchdog thread asking about every frame of
+# a stack while the loop thread spins in `while True` waited seconds to get it back.
+_LEARNER_FILES: dict[tuple[str, str], bool] = {}
+
+
 def is_learner_file(filename: str) -> bool:
     """Whether `filename` is one of the learner's files in the tree being graded."""
-    return current_target().contains(filename)
+    target = current_target()
+    key = (str(target.root), filename)
+    known = _LEARNER_FILES.get(key)
+    if known is None:
+        known = _LEARNER_FILES[key] = target.contains(filename)
+    return known
 
 
 _is_learner = is_learner_file
@@ -54,6 +65,16 @@ def learner_frames_of(exc: BaseException) -> list[Location]:
 
 def _frame_location(frame: types.FrameType) -> Location:
     return Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def innermost_learner_frame(frame: types.FrameType | None) -> Location | None:
+    """The learner's innermost line in a thread's stack, from its current frame. Walks the
+    frames directly: `traceback.extract_stack` stats every file of the stack."""
+    while frame is not None:
+        if _is_learner(frame.f_code.co_filename):
+            return _frame_location(frame)
+        frame = frame.f_back
+    return None
 
 
 def awaiting_chain(awaitable: Any) -> list[Location]:
@@ -125,9 +146,9 @@ def learner_line_in_other_threads() -> Location | None:
     for ident, frame in sys._current_frames().items():
         if ident == current:
             continue
-        found = learner_frames(traceback.extract_stack(frame))
+        found = innermost_learner_frame(frame)
         if found:
-            return found[-1]
+            return found
     return None
 
 
