@@ -11,6 +11,8 @@ Requirements:
   test_count_per_minute_yields_each_minute_when_it_ends
 - 3: keeps nothing of the minutes already counted (no collection that only grows) ->
   test_count_per_minute_forgets_finished_minutes
+- 3: counts a busy minute without holding its requests ->
+  test_count_per_minute_counts_a_busy_minute_without_holding_it
 - 4: the three stages chained give (minute, server errors) -> test_pipeline_gives_errors_per_minute
 - 4: keeps pace with a million-line log (no stage reads ahead) -> test_pipeline_keeps_pace_with_the_log
 - 4: no list anywhere: peak memory bounded -> test_pipeline_memory_stays_bounded
@@ -19,7 +21,7 @@ Requirements:
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -130,6 +132,21 @@ def check_nothing_read_yet(source: ProbedLog | Probed, call: str) -> None:
         "0. A generator function runs only when next() is called on what it returns: build "
         "no list when called."
     )
+
+
+def peak_memory(run: Callable[[], int]) -> tuple[int, int]:
+    """`run()` and the most memory (bytes, tracemalloc) allocated at once while it ran."""
+    already_tracing = tracemalloc.is_tracing()
+    if not already_tracing:
+        tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = run()
+        return result, tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not already_tracing:
+            tracemalloc.stop()
 
 
 # ---- step 1: parse ----------------------------------------------------------------------
@@ -294,17 +311,7 @@ def test_count_per_minute_forgets_finished_minutes() -> None:
             yield pipeline.Request("10.0.0.1", stamp, "GET", "/", 500, 10)
 
     bound = 256 * 1024
-    already_tracing = tracemalloc.is_tracing()
-    if not already_tracing:
-        tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        counted = sum(1 for _ in pipeline.count_per_minute(requests()))
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if not already_tracing:
-            tracemalloc.stop()
+    counted, peak = peak_memory(lambda: sum(1 for _ in pipeline.count_per_minute(requests())))
     assert counted == 20_000, f"count_per_minute over 20,000 minutes gave {counted} counts."
     assert peak < bound, (
         f"count_per_minute over 20,000 minutes (one request each) used up to "
@@ -314,24 +321,39 @@ def test_count_per_minute_forgets_finished_minutes() -> None:
     )
 
 
+@pytest.mark.task(3)
+def test_count_per_minute_counts_a_busy_minute_without_holding_it() -> None:
+    """One minute of 50,000 requests is counted without keeping them: peak memory stays
+    under 256 KiB (a list of that minute's requests holds megabytes)."""
+    busy = 50_000
+
+    def requests() -> Iterator[Any]:
+        for second in range(busy):
+            yield request("10:00", second=second % 60)
+        yield request("10:01")
+
+    bound = 256 * 1024
+    counts, peak = peak_memory(lambda: list(pipeline.count_per_minute(requests())))
+    expected = [("25/Nov/2026:10:00", busy), ("25/Nov/2026:10:01", 1)]
+    assert counts == expected, (
+        f"count_per_minute over a minute of {busy:,} requests then one more gave {counts!r}; "
+        f"expected {expected!r}."
+    )
+    assert peak < bound, (
+        f"count_per_minute over one minute of {busy:,} requests used up to "
+        f"{peak / 1024:,.0f} KiB at once; expected under {bound // 1024} KiB. It holds the "
+        "minute's requests (`len(list(group))`, or a list it appends to) just to count them: "
+        "a busy minute is as big as a whole log. Count as they pass: `sum(1 for _ in group)`, "
+        "or a counter that goes up by one."
+    )
+
+
 @pytest.mark.task(4)
 def test_pipeline_memory_stays_bounded() -> None:
     """Running the whole pipeline over 8,000 lines allocates no more than a few minutes' worth."""
     size, bound = 8_000, 256 * 1024
     log = ProbedLog(size)
-    results = 0
-    already_tracing = tracemalloc.is_tracing()
-    if not already_tracing:
-        tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        for _minute, _errors in pipeline.errors_per_minute(log):
-            results += 1
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if not already_tracing:
-            tracemalloc.stop()
+    results, peak = peak_memory(lambda: sum(1 for _ in pipeline.errors_per_minute(log)))
     minutes = -(-size // PER_MINUTE)
     assert results == minutes, (
         f"errors_per_minute over {size} lines gave {results} counts; expected {minutes}."
