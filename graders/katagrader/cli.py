@@ -142,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade katas (all when none is named)")
     grade.add_argument("topics", nargs="*", help="kata number, slug or unique prefix")
     grade.add_argument("--target", default="exercises", help="exercises, solutions or a directory")
-    grade.add_argument("--jobs", type=int, default=0, help="katas graded at once (default: cores)")
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="katas graded at once (default: cores; with --submissions, twice the cores)",
+    )
     grade.add_argument(
         "--seconds", type=float, default=DEFAULT_KATA_SECONDS, help="time limit per kata"
     )
