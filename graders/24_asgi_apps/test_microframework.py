@@ -9,10 +9,14 @@ Requirements:
   -> test_requests_reach_the_handler_of_their_method_and_path
 - 1: the Request holds method, path, lower-case headers and the whole body -> test_handler_gets_the_whole_request
 - 1: a client gone mid-upload gets nothing, raises nothing -> test_client_gone_mid_upload_gets_nothing
+- 1: ... whatever the route: the body is read before routing, so no 404/405 is sent either
+  -> test_client_gone_mid_upload_to_an_unrouted_request_gets_nothing
 - 1: a second handler for a pair raises ValueError -> test_second_handler_for_a_route_is_refused
 - 1: the request's state is scope["state"], else self.state
   -> test_state_reaches_requests_through_httpx, test_state_reaches_requests_when_the_server_keeps_none
-- 2: 404 for an unknown path -> test_unknown_path_is_not_found
+- 1: scope["state"] wins over self.state when the two differ -> test_request_state_is_the_scope_state
+- 2: 404 for an unknown path, also one under a known path (/items/extra)
+  -> test_unknown_path_is_not_found
 - 2: 405 for a known path with another method -> test_known_path_with_another_method_is_not_allowed
 - 3: a raising handler gives 500, lands in errors, the app keeps serving
   -> test_failing_handler_answers_500_and_the_app_keeps_serving
@@ -114,8 +118,13 @@ class Server:
         path: str,
         chunks: tuple[bytes, ...] = (b"",),
         headers: tuple[tuple[bytes, bytes], ...] = (),
+        extra_state: dict[str, Any] | None = None,
     ) -> tuple[int, dict[bytes, bytes], bytes]:
-        """One HTTP request through the app; returns status, headers and body."""
+        """One HTTP request through the app; returns status, headers and body.
+
+        `extra_state` goes into this request's scope["state"] only, as a middleware in front
+        of the app (Starlette's, say) puts per-request values there.
+        """
         inbox = [
             {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
             for i, c in enumerate(chunks)
@@ -147,7 +156,7 @@ class Server:
             "server": ("127.0.0.1", 8000),
         }
         if self.provides_state:
-            scope["state"] = dict(self.state)
+            scope["state"] = {**self.state, **(extra_state or {})}
         call = f"app(<http {method} {path}>, receive, send)"
         await within(10, self.app(scope, receive, send), what=call)
         types = [m.get("type") for m in sent]
@@ -261,13 +270,12 @@ async def test_handler_gets_the_whole_request() -> None:
     )
 
 
-@pytest.mark.task(1)
-@pytest.mark.looptime
-async def test_client_gone_mid_upload_gets_nothing() -> None:
-    """A client that disconnects mid-upload: the handler is not called, nothing is sent, and
-    nothing is raised."""
+async def assert_gone_client_gets_nothing(method: str, path: str, why: str = "") -> None:
+    """A client that sends half a body to `method path`, then disconnects: the app (routes
+    GET /items and PUT /upload) must call no handler, send nothing and raise nothing."""
     app = fw.App()
     seen: list[Any] = []
+    app.add_route("GET", "/items", echo_handler(seen))
     app.add_route("PUT", "/upload", echo_handler(seen))
     inbox: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"half", "more_body": True},
@@ -283,15 +291,39 @@ async def test_client_gone_mid_upload_gets_nothing() -> None:
     async def send(message: Any) -> None:
         sent.append(dict(message))
 
-    scope = {"type": "http", "method": "PUT", "path": "/upload", "headers": [], "state": {}}
-    call = "app(<http PUT /upload>, ...) whose client disconnects mid-upload"
+    scope = {"type": "http", "method": method, "path": path, "headers": [], "state": {}}
+    call = f"app(<http {method} {path}>, ...) whose client disconnects mid-upload"
     _, error = await outcome(10, app(scope, receive, send), what=call)
     assert error is None and not sent and not seen, (
         f"{call} "
         + (f"raised {error!r}" if error is not None else "returned")
         + f", sent {[m.get('type') for m in sent]} and called the handler {len(seen)} time(s); "
         "expected nothing sent, no handler called and nothing raised: read_body raises "
-        "ClientDisconnected, and nobody is listening any more."
+        "ClientDisconnected, and nobody is listening any more." + (f" {why}" if why else "")
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_client_gone_mid_upload_gets_nothing() -> None:
+    """A client that disconnects mid-upload: the handler is not called, nothing is sent, and
+    nothing is raised."""
+    await assert_gone_client_gets_nothing("PUT", "/upload")
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/nowhere"), ("PUT", "/items")])
+async def test_client_gone_mid_upload_to_an_unrouted_request_gets_nothing(
+    method: str, path: str
+) -> None:
+    """A client that disconnects mid-upload to a path or method with no route gets nothing
+    either: no 404 or 405 is sent."""
+    await assert_gone_client_gets_nothing(
+        method,
+        path,
+        "That holds for every request, routed or not: read the body first, then route, so "
+        "a 404 or 405 goes only to a client that is still there.",
     )
 
 
@@ -315,11 +347,13 @@ async def test_unknown_path_is_not_found() -> None:
     app = fw.App()
     app.add_route("GET", "/items", echo_handler([]))
     async with Server(app) as server:
-        answers = [await server.request("GET", path) for path in ("/nowhere", "/a")]
-    for path, (status, _, body) in zip(("/nowhere", "/a"), answers, strict=True):
+        paths = ("/nowhere", "/a", "/items/extra")
+        answers = [await server.request("GET", path) for path in paths]
+    for path, (status, _, body) in zip(paths, answers, strict=True):
         assert (status, body) == (404, b"not found"), (
             f"GET {path} was answered {status} {body!r}; expected fw.NOT_FOUND (404): no route "
-            "has that path (the only one is /items)."
+            "has that path (the only one is /items). A path is known only when it equals a "
+            "route's path: /items/extra is not /items (no prefix match)."
         )
 
 
@@ -468,6 +502,30 @@ async def test_state_reaches_requests_when_the_server_keeps_none() -> None:
     assert isinstance(pool, Pool), (
         f"on a server whose scopes carry no 'state', the handler's request.state was "
         f"{seen[0].state!r}; expected the lifespan's state (its 'pool'), kept in self.state."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_request_state_is_the_scope_state() -> None:
+    """When the server provides scope["state"], the request's state is that, not self.state."""
+    log: list[str] = []
+    seen: list[Any] = []
+    app = fw.App(lifespan=probed_lifespan(log))
+    app.add_route("GET", "/items", echo_handler(seen))
+    async with Server(app) as server:
+        await server.lifespan("lifespan.startup")
+        status, _, body = await server.request(
+            "GET", "/items", extra_state={"request_id": "req-42"}
+        )
+        await server.lifespan("lifespan.shutdown")
+    assert status == 200 and seen, f"GET /items was answered {status} {body!r}; expected 200."
+    state = seen[0].state
+    assert state.get("request_id") == "req-42" and isinstance(state.get("pool"), Pool), (
+        "a middleware put 'request_id': 'req-42' into this request's scope['state'] (next to "
+        f"the lifespan's 'pool'); the handler's request.state was {dict(state)!r}; expected "
+        "the scope's state, with both. When the server provides scope['state'], that is the "
+        "request's state; self.state is only the fallback for a server that provides none."
     )
 
 

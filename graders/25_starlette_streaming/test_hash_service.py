@@ -6,6 +6,8 @@ scanner's thread and overlap with a thread-safe in-flight counter and a barrier-
 Requirements:
 - 1: one client on the store transport, open while serving, closed once at shutdown
   -> test_store_client_is_closed_at_shutdown
+- 1: the state key is "store": another endpoint's request.state.store is the client
+  -> test_client_is_shared_as_request_state_store
 - 2: the sha256 and length of the body -> test_upload_hash_is_correct
 - 2: hashed chunk by chunk, in bounded memory -> test_large_upload_is_hashed_in_bounded_memory
 - 3: the scanner's verdict for each document -> test_scan_returns_the_scanner_verdict
@@ -14,6 +16,7 @@ Requirements:
 - 4: the artifact's hash, fetched from the store's URL -> test_artifact_hash_comes_from_the_store
 - 4: a 404 from the store is a 502 -> test_missing_artifact_is_a_bad_gateway
 - 4: any other non-200 (a 503) is a 502 -> test_store_error_is_a_bad_gateway
+- 4: a non-200 success (204, 206) is a 502 too -> test_store_success_other_than_200_is_a_bad_gateway
 - 4: streamed from the store, never held whole -> test_large_artifact_is_hashed_in_bounded_memory
 - 4: the lifespan's shared client for every request -> test_one_client_serves_every_request
 """
@@ -33,6 +36,8 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from katagrader import ThreadInFlight, learner_module, within
 
@@ -44,18 +49,41 @@ MEMORY_LIMIT = 4 * 1024 * 1024  # an eighth of the upload
 SCAN_HOLD = 0.5  # each scan blocks its thread this long: caught if run on the loop
 
 
+class Body(httpx.AsyncByteStream):
+    """A response body that arrives in 64 KiB pieces, as from a socket. A Response built from
+    `content=bytes` is read at once, so its `aiter_raw()` raises StreamConsumed where a real
+    server's response streams; this one is not read ahead, so `aiter_bytes()` and
+    `aiter_raw()` both work, as they do against the real store."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.data), UPLOAD_CHUNK):
+            yield self.data[start : start + UPLOAD_CHUNK]
+
+
+def streamed_response(status: int, data: bytes) -> httpx.Response:
+    headers = {} if status == 204 else {"content-length": str(len(data))}
+    return httpx.Response(status, headers=headers, stream=Body(data))
+
+
 class StoreTransport(httpx.MockTransport):
-    """The artifact store, in memory: records every request and every close of the client."""
+    """The artifact store, in memory: records every request and every close of the client.
+
+    Every answer is streamed, like a real server's (see `Body`)."""
 
     def __init__(
         self,
         artifacts: dict[str, bytes],
         streamed: dict[str, Callable[[], AsyncIterator[bytes]]] | None = None,
         status: int = 404,
+        page: bytes = b"<html>the store is unwell</html>",
     ) -> None:
         self.artifacts = artifacts
         self.streamed = streamed or {}  # produced lazily, chunk by chunk, as it is read
         self.status = status  # the answer for a name it does not hold
+        self.page = page  # the body of that answer
         self.requests: list[httpx.Request] = []
         self.closed = 0
         super().__init__(self._answer)
@@ -64,10 +92,10 @@ class StoreTransport(httpx.MockTransport):
         self.requests.append(request)
         match = re.fullmatch(r"/artifacts/([^/]+)", request.url.path)
         if match and match.group(1) in self.artifacts:
-            return httpx.Response(200, content=self.artifacts[match.group(1)])
+            return streamed_response(200, self.artifacts[match.group(1)])
         if match and match.group(1) in self.streamed:
             return httpx.Response(200, content=self.streamed[match.group(1)]())
-        return httpx.Response(self.status, content=b"<html>the store is unwell</html>")
+        return streamed_response(self.status, self.page)
 
     async def aclose(self) -> None:
         self.closed += 1
@@ -159,6 +187,31 @@ async def test_store_client_is_closed_at_shutdown() -> None:
         "Create the client with transport=app.state.store_transport and close it when the "
         "lifespan ends (`async with httpx.AsyncClient(...) as client: yield {...}`); a client "
         "never closed leaks its connection pool."
+    )
+
+
+@pytest.mark.task(1)
+async def test_client_is_shared_as_request_state_store() -> None:
+    """The lifespan yields the client under the key "store": any endpoint's
+    request.state.store is it."""
+    store = StoreTransport({"a.tar": b"a"})
+    app = hs.build_app(store_transport=store)
+    seen: list[Any] = []
+
+    async def colleague_endpoint(request: Any) -> Any:
+        # Another endpoint of the service, written against the documented state key.
+        seen.append(getattr(request.state, "store", None))
+        return JSONResponse({"ok": True})
+
+    app.router.routes.append(Route("/colleague", colleague_endpoint))
+    async with serve(app) as client:
+        await within(10, client.get("/colleague"), what="GET /colleague")
+    client_seen = seen[0] if seen else None
+    assert isinstance(client_seen, httpx.AsyncClient), (
+        f"an endpoint of the app read request.state.store and got {client_seen!r}; expected the "
+        "lifespan's httpx.AsyncClient. The lifespan must yield {'store': client}, that exact "
+        "key: every endpoint (and whoever else works on the service) reads "
+        "request.state.store, not a name of your own."
     )
 
 
@@ -333,6 +386,32 @@ async def test_store_error_is_a_bad_gateway() -> None:
         f"GET /artifacts/app.tar/sha256 (the store answers 503 with an error page) answered "
         f"{response.status_code} {response.text}; expected 502 {{'error': 'store answered 503'}}: "
         "every status but 200 means the store failed."
+    )
+
+
+@pytest.mark.task(4)
+async def test_store_success_other_than_200_is_a_bad_gateway() -> None:
+    """A success status other than 200 (a 204 No Content, a 206 Partial Content) is a 502."""
+    answers: dict[int, tuple[int, Any]] = {}
+    for status, page in [(204, b""), (206, b"the first half of an artifact")]:
+        store = StoreTransport({}, status=status, page=page)
+        async with serve(hs.build_app(store_transport=store)) as client:
+            response = await within(
+                10,
+                client.get("/artifacts/app.tar/sha256"),
+                what=f"GET /artifacts/app.tar/sha256 (the store answers {status})",
+            )
+        try:
+            answers[status] = (response.status_code, response.json())
+        except ValueError:
+            answers[status] = (response.status_code, response.text)
+    expected = {status: (502, {"error": f"store answered {status}"}) for status in (204, 206)}
+    assert answers == expected, (
+        f"GET /artifacts/app.tar/sha256, with the store answering 204 and then 206, answered "
+        f"{answers}; expected 502 {{'error': 'store answered <status>'}} for both. Only a 200 "
+        "carries the whole artifact: `response.is_error` (4xx and 5xx) or `is_success` (any "
+        "2xx) let a 204's empty body or a 206's partial one be hashed as the artifact. Compare "
+        "`response.status_code != 200`."
     )
 
 

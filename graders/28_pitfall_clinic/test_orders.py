@@ -17,8 +17,11 @@ Requirements:
   aclose() -> test_confirmation_task_is_kept_and_awaited
 - 5: the deadline's cancellation is not retried -> test_cancellation_is_not_retried
 - 5: a ConnectionError is retried after its pause -> test_dropped_connection_is_retried
-- 5: the last ConnectionError is raised after SEND_ATTEMPTS tries -> test_last_failure_is_raised
+- 5: the last ConnectionError, the very object of the last attempt, is raised after
+  SEND_ATTEMPTS tries -> test_last_failure_is_raised
 - 5: any other error is not retried -> test_other_errors_are_not_retried
+- 5: ... not even another OSError (ConnectionError's parent): a PermissionError
+  -> test_other_os_errors_are_not_retried
 - 6: everyone gets the digest, exactly MAX_PARALLEL_SENDS at once -> test_digest_keeps_four_sends_in_flight
 """
 
@@ -116,7 +119,7 @@ class ProbedMailer:
     """A mail provider: `latency` virtual seconds per email, counted while in flight.
 
     `hang=True` makes every send wait forever; `drops` is how many of the first sends fail
-    with ConnectionError."""
+    with `error` (ConnectionError unless told); `raised` keeps every exception it raised."""
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ class ProbedMailer:
         self.in_flight = InFlight()
         self.attempts = 0
         self.sent: list[tuple[str, str]] = []
+        self.raised: list[Exception] = []
 
     async def send(self, to: str, text: str) -> None:
         self.attempts += 1
@@ -142,8 +146,15 @@ class ProbedMailer:
             await asyncio.sleep(self.latency)
             if self.attempts <= self.drops:
                 if self.error is ConnectionError:
-                    raise ConnectionError("connection reset by the mail provider")
-                raise self.error("the mail provider refused the address")
+                    error = ConnectionError(
+                        f"connection reset by the mail provider (attempt {self.attempts})"
+                    )
+                elif issubclass(self.error, OSError):
+                    error = self.error("the relay's client certificate is not readable")
+                else:
+                    error = self.error("the mail provider refused the address")
+                self.raised.append(error)
+                raise error
         self.sent.append((to, text))
 
 
@@ -367,6 +378,13 @@ async def test_last_failure_is_raised() -> None:
         f"{mailer.attempts} attempt(s) in {elapsed:g} s; expected {attempts} in "
         f"{expected_time:g} s (1 s each, with pauses of 0.1 s, 0.2 s... between them)."
     )
+    last = mailer.raised[-1]
+    assert error is last, (
+        f"after {attempts} dropped connections send_with_retries raised {error!r}; expected "
+        f"the last attempt's own exception, {last!r}, the very object (its message and its "
+        "traceback say what really failed). Re-raise it (`raise` in the except block, or keep "
+        "it and `raise last`), not a new ConnectionError of your own."
+    )
 
 
 @pytest.mark.task(5)
@@ -384,6 +402,25 @@ async def test_other_errors_are_not_retried() -> None:
         + (f"raised {error!r}" if error is not None else "returned normally")
         + "; expected one attempt and that ValueError: retry ConnectionError only (pitfall 5 "
         "is catching too much, `except Exception` as well as `except BaseException`)."
+    )
+
+
+@pytest.mark.task(5)
+@pytest.mark.looptime
+async def test_other_os_errors_are_not_retried() -> None:
+    """An OSError that is not a ConnectionError (a PermissionError) is raised at once."""
+    mailer = ProbedMailer(latency=1.0, drops=10, error=PermissionError)
+    service = make_service(mailer=mailer)
+    _, error = await outcome(
+        60, service.send_with_retries("c-9", "hello"), what="service.send_with_retries(...)"
+    )
+    assert isinstance(error, PermissionError) and mailer.attempts == 1, (
+        f"with a mailer raising PermissionError(\"the relay's client certificate is not "
+        f'readable"), send_with_retries made {mailer.attempts} attempt(s) and '
+        + (f"raised {error!r}" if error is not None else "returned normally")
+        + "; expected one attempt and that PermissionError. ConnectionError is one kind of "
+        "OSError: `except OSError` also retries a missing file, a refused permission or a "
+        "TimeoutError, which no retry will fix. Catch ConnectionError only."
     )
 
 
