@@ -20,6 +20,8 @@ Requirements:
 - 2: 405 for a known path with another method -> test_known_path_with_another_method_is_not_allowed
 - 3: a raising handler gives 500, lands in errors, the app keeps serving
   -> test_failing_handler_answers_500_and_the_app_keeps_serving
+- 3: a cancelled handler is not an error: the cancellation goes through, nothing sent or kept
+  -> test_cancelled_handler_is_not_an_error
 - 4: entered before startup.complete, exited (to the end) before shutdown.complete, not before
   -> test_lifespan_is_entered_at_startup_and_exited_at_shutdown
 - 4: the state is created once and reaches every request -> test_state_is_created_once_and_reaches_every_request
@@ -397,6 +399,67 @@ async def test_failing_handler_answers_500_and_the_app_keeps_serving() -> None:
     assert [type(e) for e in app.errors] == [KeyError], (
         f"app.errors is {app.errors!r} after one failing request; expected [KeyError(...)], the "
         "handler's exception kept for the logs."
+    )
+
+
+@pytest.mark.task(3)
+async def test_cancelled_handler_is_not_an_error() -> None:
+    """A handler cancelled mid-request (the server shutting down, the client gone) is not an
+    error: the cancellation goes through the app, nothing is sent, nothing is kept."""
+    app = fw.App()
+    started = asyncio.Event()
+
+    async def slow(request: Any) -> Any:
+        started.set()
+        await asyncio.Event().wait()
+
+    app.add_route("GET", "/slow", slow)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/slow",
+        "raw_path": b"/slow",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    call = asyncio.ensure_future(app(scope, receive, send))
+    try:
+        await within(10, started.wait(), what="the handler of GET /slow to start")
+    finally:
+        call.cancel()
+        await asyncio.wait({call}, timeout=5)
+    types = [m.get("type") for m in sent]
+    assert call.cancelled(), (
+        "the request task was cancelled while its handler awaited, and the app "
+        + (
+            f"returned normally after sending {types}"
+            if call.done() and call.exception() is None
+            else f"raised {call.exception()!r}"
+            if call.done()
+            else "had not ended 5 s later"
+        )
+        + "; expected the CancelledError to go through. Catch `Exception` around the handler, "
+        "not `BaseException`: a cancellation is the server stopping the request, not a "
+        "handler error."
+    )
+    assert not sent and not app.errors, (
+        f"a cancelled handler led the app to send {types} and keep errors {app.errors!r}; "
+        "expected nothing sent and nothing kept: a cancellation is not a 500."
     )
 
 
