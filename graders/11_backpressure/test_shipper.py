@@ -5,8 +5,8 @@ Requirements:
   3.13+, END before) -> test_read_lines_queues_every_line_then_ends_the_stream
 - 1: `await queue.put()` waits for room: a full queue stops the reader pulling lines
   -> test_read_lines_waits_when_the_queue_is_full
-- 2: every line sent, in order, the count returned; no empty batch
-  -> test_send_batches_delivers_every_line_in_order
+- 2: every line sent, in order, the count returned; no empty batch; an empty line ("") is a
+  line, not the end -> test_send_batches_delivers_every_line_in_order
 - 2: the last, partial batch is sent -> test_send_batches_sends_the_last_partial_batch
 - 2: no batch above batch_size -> test_send_batches_never_exceeds_the_batch_size
 - 2: the lines already waiting join the batch -> test_send_batches_fills_batches_from_waiting_lines
@@ -14,13 +14,19 @@ Requirements:
 - 2: an empty queue is not the end -> test_send_batches_waits_for_lines_still_to_come
 - 2: a line is sent when it arrives, not held back until a batch fills
   -> test_send_batches_sends_a_line_as_soon_as_it_arrives
-- 3: every line arrives, and ship_logs returns after the last batch was sent
-  -> test_ship_logs_delivers_every_line_in_order
-- 3: the queue is bounded to max_pending -> test_ship_logs_keeps_the_backlog_bounded
+- 3: every line arrives (an empty one too), and ship_logs returns after the last batch was
+  sent -> test_ship_logs_delivers_every_line_in_order
+- 3: the queue is bounded to max_pending: at most max_pending + 1 (the reader's, waiting for
+  room) + batch_size lines pulled but not handed over -> test_ship_logs_keeps_the_backlog_bounded
 - 3: ValueError below 1, and 1 accepted -> test_ship_logs_rejects_an_unbounded_queue
 - 3: an empty source sends nothing -> test_ship_logs_with_no_lines_sends_nothing
 - 3: a failing sink makes ship_logs raise, with the reader stopped (nothing left running)
   -> test_ship_logs_fails_when_the_sink_fails
+- 3: cancelled while the sender waits in get(), ship_logs ends with CancelledError (on
+  3.11/3.12 an unguarded `except asyncio.QueueShutDown` turns it into AttributeError)
+  -> test_ship_logs_can_be_cancelled_while_the_sender_waits
+- 3: a source failing while the sender waits in get() makes ship_logs raise that error and
+  no other, with the sender stopped -> test_ship_logs_fails_when_the_source_fails
 - checks: no task left running, no coroutine un-awaited, the loop never blocked
   -> test_ship_logs_fails_when_the_sink_fails, test_ship_logs_delivers_every_line_in_order
 """
@@ -82,12 +88,20 @@ class ProbedSink:
         return [len(batch) for batch in self.batches]
 
 
+def numbered_lines(count: int, blank_at: int | None = None) -> list[str]:
+    """`count` distinct log lines, in order; the one at `blank_at` (if any) is empty."""
+    return ["" if n == blank_at else f"line {n:04d}" for n in range(count)]
+
+
 class ProbedSource:
     """A fast source (it never waits) that records how many lines were pulled from it and
-    the largest number of lines pulled but not yet handed to `sink`."""
+    the largest number of lines pulled but not yet handed to `sink`. With `blank_at`, that
+    line is an empty one ("" is a log line like any other)."""
 
-    def __init__(self, count: int, sink: ProbedSink | None = None) -> None:
-        self.lines = [f"line {n:04d}" for n in range(count)]
+    def __init__(
+        self, count: int, sink: ProbedSink | None = None, *, blank_at: int | None = None
+    ) -> None:
+        self.lines = numbered_lines(count, blank_at)
         self.sink = sink
         self.pulled = 0
         self.worst_backlog = 0
@@ -103,6 +117,97 @@ class ProbedSource:
         if self.sink is not None:
             self.worst_backlog = max(self.worst_backlog, self.pulled - self.sink.handed)
         return line
+
+
+class SourceBroken(Exception):
+    """The grader's log source failed (a log tail whose file vanished)."""
+
+
+class StallingSource:
+    """A log tail: hands out `count` lines at once, then waits for the next one, which never
+    comes; once `fail()` is called, that wait raises SourceBroken instead."""
+
+    def __init__(self, count: int) -> None:
+        self.lines = numbered_lines(count)
+        self._pending = list(self.lines)
+        self.waiting = False
+        self._broken = asyncio.Event()
+
+    def __aiter__(self) -> StallingSource:
+        return self
+
+    async def __anext__(self) -> str:
+        if self._pending:
+            return self._pending.pop(0)
+        self.waiting = True
+        await self._broken.wait()
+        raise SourceBroken("log file vanished")
+
+    def fail(self) -> None:
+        self._broken.set()
+
+
+def _ended(task: asyncio.Future[object]) -> str:
+    """How a finished task ended, in words (and its exception marked as retrieved)."""
+    if task.cancelled():
+        return "ended with CancelledError"
+    error = task.exception()
+    if error is not None:
+        return f"raised {error!r}"
+    return f"returned {task.result()!r}"
+
+
+def shutdown_lookup_advice(error: BaseException | None) -> str:
+    """The hint for `except asyncio.QueueShutDown` evaluated where asyncio lacks it."""
+    if error is None or not any(
+        isinstance(leaf, AttributeError) and "QueueShutDown" in str(leaf) for leaf in leaves(error)
+    ):
+        return ""
+    return (
+        f" The AttributeError is `except asyncio.QueueShutDown`: a clause's class is looked "
+        f"up only when an exception reaches it, here the CancelledError raised in `await "
+        f"queue.get()`, and Python {sys.version_info.major}.{sys.version_info.minor}'s "
+        "asyncio has no QueueShutDown (new in 3.13). Guard the try/except with `if "
+        "sys.version_info >= (3, 13):` and use a plain `await queue.get()` otherwise."
+    )
+
+
+async def sender_waiting(
+    source: StallingSource, sink: ProbedSink, task: asyncio.Future[object], what: str
+) -> None:
+    """Let `task` (ship_logs over `source`) send the source's lines, until the sender waits
+    in `get()` for a line that does not come; fail if it never gets there."""
+    for _ in range(30):  # virtual seconds: the 3 lines are sent in 1
+        if task.done() or (source.waiting and sink.finished == len(source.lines)):
+            break
+        await asyncio.sleep(1)
+    await asyncio.sleep(1)  # the sender is back in `await queue.get()`
+    if task.done():
+        if not task.cancelled() and task.exception() is not None:
+            task.result()  # the learner's own error (NotImplementedError...) is the verdict
+        pytest.fail(
+            f"{what} {_ended(task)} while its source was still open (waiting for its next "
+            "line); expected it to keep waiting for lines until the source ends."
+        )
+    if sink.finished != len(source.lines):
+        pytest.fail(
+            f"{what}: the source handed out {len(source.lines)} lines at once, and 30 s later "
+            f"the collector had sent {sink.finished} of them (batches {sink.sizes}); expected "
+            "all of them, sent while the source waits for more."
+        )
+
+
+async def wait_for_end(task: asyncio.Future[object], what: str, after: str) -> None:
+    """Wait for `task` to end; fail if it refuses to (a swallowed cancellation)."""
+    await asyncio.wait({task}, timeout=10)
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+        pytest.fail(
+            f"{what} was still running 10 s after {after}. Never catch "
+            "asyncio.CancelledError (or use `except BaseException:`) without raising it again: "
+            "the TaskGroup cancels the sender, and waits for it."
+        )
 
 
 async def call(seconds: float, awaitable: Awaitable[T], *, what: str) -> T:
@@ -151,13 +256,33 @@ async def drain(queue: asyncio.Queue[str | None]) -> list[str]:
         lines.append(line)
 
 
-def filled_queue(count: int) -> asyncio.Queue[str | None]:
-    """An unbounded queue holding `count` lines, its stream already ended."""
+def filled_queue(count: int, *, blank_at: int | None = None) -> asyncio.Queue[str | None]:
+    """An unbounded queue holding `count` lines (`blank_at` an empty one), its stream ended."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
-    for n in range(count):
-        queue.put_nowait(f"line {n:04d}")
+    for line in numbered_lines(count, blank_at):
+        queue.put_nowait(line)
     end_stream(queue)
     return queue
+
+
+def blank_line_advice(got: list[str], expected: list[str]) -> str:
+    """The hint for a sender that took the empty line for the end of the stream, or dropped it."""
+    if "" not in expected:
+        return ""
+    blank = expected.index("")
+    if len(got) <= blank and got == expected[: len(got)]:
+        return (
+            f' The lines stopped before line {blank}, an empty line (""): an empty log line '
+            "is a line to send, not the end of the stream. Recognise the end by what it is "
+            "(`line is END`, or QueueShutDown on 3.13+), never by its truth value (`if not "
+            "line:`)."
+        )
+    if got == [line for line in expected if line]:
+        return (
+            f' Only line {blank}, an empty line (""), was missing: an empty log line is a '
+            "line to send too; test for the end with `line is END`, not `if line:`."
+        )
+    return ""
 
 
 # Step 1: read_lines ----------------------------------------------------------------------
@@ -215,17 +340,20 @@ async def test_read_lines_waits_when_the_queue_is_full() -> None:
 @pytest.mark.task(2)
 @pytest.mark.looptime
 async def test_send_batches_delivers_every_line_in_order() -> None:
-    """send_batches sends every queued line, in order, and returns how many it sent."""
-    for count in (57, 60):  # 60: the stream ends right after a full batch
+    """send_batches sends every queued line (an empty one too), in order, and returns how
+    many it sent."""
+    # 60: the stream ends right after a full batch. Line 23 is empty: a line, not the end.
+    for count in (57, 60):
         sink = ProbedSink()
-        queue = filled_queue(count)
+        queue = filled_queue(count, blank_at=23)
         sent = await call(
             120, shipper.send_batches(queue, sink, 10), what="send_batches(queue, sink, 10)"
         )
-        expected = [f"line {n:04d}" for n in range(count)]
+        expected = numbered_lines(count, blank_at=23)
         assert sink.lines == expected, (
-            f"send_batches(queue, sink, 10) with {count} lines queued sent {len(sink.lines)} "
-            f"lines in batches of {sink.sizes}; expected all {count}, in queue order."
+            f"send_batches(queue, sink, 10) with {count} lines queued (line 23 empty) sent "
+            f"{len(sink.lines)} lines in batches of {sink.sizes}; expected all {count}, in "
+            f"queue order.{blank_line_advice(sink.lines, expected)}"
         )
         assert 0 not in sink.sizes, (
             f"send_batches(queue, sink, 10) with {count} lines queued sent batches of "
@@ -377,18 +505,26 @@ async def test_send_batches_sends_a_line_as_soon_as_it_arrives() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_ship_logs_delivers_every_line_in_order() -> None:
-    """ship_logs returns only after every line was sent, in order, in batches."""
+    """ship_logs returns only after every line (an empty one too) was sent, in order, in
+    batches."""
     sink = ProbedSink()
-    source = ProbedSource(103, sink)
-    sent = await call(
-        600,
-        shipper.ship_logs(source, sink, max_pending=20, batch_size=10),
-        what="ship_logs(source, sink, max_pending=20, batch_size=10)",
-    )
+    source = ProbedSource(103, sink, blank_at=47)  # an empty log line is a line
+    try:
+        sent = await call(
+            600,
+            shipper.ship_logs(source, sink, max_pending=20, batch_size=10),
+            what="ship_logs(source, sink, max_pending=20, batch_size=10)",
+        )
+    except DeadlineExceeded as exc:  # a sender that stopped early leaves the reader waiting
+        advice = blank_line_advice(sink.lines, source.lines)
+        if advice:
+            raise DeadlineExceeded(exc.message + "\n" + advice.strip()) from None
+        raise
     assert sink.lines == source.lines and sent == 103, (
-        f"ship_logs(source, sink, max_pending=20, batch_size=10) with 103 lines sent "
-        f"{len(sink.lines)} lines (batches of {sink.sizes}) and returned {sent!r}; expected "
-        "all 103 in order, and 103."
+        f"ship_logs(source, sink, max_pending=20, batch_size=10) with 103 lines (line 47 "
+        f"empty) sent {len(sink.lines)} lines (batches of {sink.sizes}) and returned "
+        f"{sent!r}; expected all 103 in order, and 103."
+        f"{blank_line_advice(sink.lines, source.lines)}"
     )
     assert sink.finished == 103, (
         f"ship_logs returned when the collector had finished {sink.finished} of 103 lines; "
@@ -399,7 +535,8 @@ async def test_ship_logs_delivers_every_line_in_order() -> None:
 @pytest.mark.task(3)
 @pytest.mark.looptime
 async def test_ship_logs_keeps_the_backlog_bounded() -> None:
-    """A fast source is held back: never more than max_pending + batch_size lines are waiting."""
+    """A fast source is held back: never more than max_pending + 1 + batch_size lines are
+    pulled from it but not yet handed to the collector."""
     sink = ProbedSink()
     source = ProbedSource(300, sink)
     await call(
@@ -407,10 +544,11 @@ async def test_ship_logs_keeps_the_backlog_bounded() -> None:
         shipper.ship_logs(source, sink, max_pending=20, batch_size=5),
         what="ship_logs(source, sink, max_pending=20, batch_size=5)",
     )
-    assert source.worst_backlog <= 25, (
+    assert source.worst_backlog <= 26, (
         f"ship_logs(source, sink, max_pending=20, batch_size=5) had up to "
-        f"{source.worst_backlog} lines pulled from the source but not yet sent; expected at "
-        "most 25 (20 queued + 5 in a batch). Bound the queue, `asyncio.Queue(maxsize="
+        f"{source.worst_backlog} lines pulled from the source but not yet handed to the "
+        "collector; expected at most 26 (20 queued, 1 the reader holds while it waits for "
+        "room, 5 in a batch being gathered). Bound the queue, `asyncio.Queue(maxsize="
         "max_pending)`: an unbounded queue lets a fast source fill memory while the "
         "collector lags."
     )
@@ -477,4 +615,65 @@ async def test_ship_logs_fails_when_the_sink_fails() -> None:
     )
     assert any(isinstance(leaf, SinkDown) for leaf in leaves(raised)), (
         f"{what} raised {raised!r}; expected SinkDown (the sink's error), bare or in a group."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_ship_logs_can_be_cancelled_while_the_sender_waits() -> None:
+    """Cancelled while the sender waits for the next line, ship_logs ends with
+    CancelledError (no other error comes out of `await queue.get()`)."""
+    sink = ProbedSink()
+    source = StallingSource(3)
+    what = "ship_logs(source, sink, max_pending=5, batch_size=5)"
+    task = asyncio.ensure_future(shipper.ship_logs(source, sink, max_pending=5, batch_size=5))
+    try:
+        await sender_waiting(source, sink, task, what)
+        task.cancel()
+        await wait_for_end(task, what, "it was cancelled")
+    finally:
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    error = None if task.cancelled() else task.exception()
+    assert task.cancelled(), (
+        f"{what} was cancelled while the sender waited in `await queue.get()` for a line, "
+        f"and it {_ended(task)}; expected it to end with CancelledError: a shutdown or a "
+        f"timeout cancels a shipper whose app is quiet.{shutdown_lookup_advice(error)}"
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_ship_logs_fails_when_the_source_fails() -> None:
+    """If the source raises while the sender waits for a line, ship_logs raises the source's
+    error (bare or in a group) and nothing else, and stops the sender."""
+    sink = ProbedSink()
+    source = StallingSource(3)
+    what = "ship_logs(failing source, sink, max_pending=5, batch_size=5)"
+    task = asyncio.ensure_future(shipper.ship_logs(source, sink, max_pending=5, batch_size=5))
+    try:
+        await sender_waiting(source, sink, task, what)
+        source.fail()
+        await asyncio.wait({task}, timeout=10)
+        if not task.done():
+            pytest.fail(
+                f"{what}: the source raised SourceBroken while the sender waited in `await "
+                "queue.get()`, and 10 s later ship_logs was still waiting for a line that will "
+                "never come. Run the reader and the sender in one `asyncio.TaskGroup`: a task "
+                "that fails makes the group cancel the other one and raise."
+            )
+    finally:
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    raised = None if task.cancelled() else task.exception()
+    assert raised is not None, (
+        f"{what} {_ended(task)} although the source raised SourceBroken; expected the "
+        "error to reach the caller (the lines after it were never read)."
+    )
+    others = [leaf for leaf in leaves(raised) if not isinstance(leaf, SourceBroken)]
+    assert len(others) < len(leaves(raised)) and not others, (
+        f"the source raised SourceBroken while the sender waited for a line; {what} raised "
+        f"{raised!r}; expected SourceBroken alone (bare or in a group): the TaskGroup cancels "
+        "the sender, which must end with CancelledError, not an error of its own."
+        f"{shutdown_lookup_advice(raised)}"
     )

@@ -5,6 +5,8 @@ The grader's fake API writes every fetch and every close to an event log, in ord
 Requirements:
 - 1: the issues one per item, in order, across pages -> test_yields_every_issue_across_pages
 - 1: an empty page yields nothing, one fetch -> test_empty_listing_yields_nothing
+- 1: an empty page with a next URL is followed (only next_url None ends)
+  -> test_empty_page_in_the_middle_is_followed
 - 1: a page fetched only when an issue beyond the previous one is asked for -> test_fetches_pages_lazily
 - 2: each response closed when its page is used up, before the next fetch
   -> test_each_response_closed_before_the_next_fetch
@@ -12,6 +14,8 @@ Requirements:
 - 2: closed when the caller is cancelled (paused at yield, or waiting inside the generator)
   -> test_cancelled_consumer_closes_the_response, test_cancelled_while_streaming_closes_the_response
 - 3: the first issue with the label, fetching no further -> test_find_issue_returns_the_first_match_lazily
+- 3: "with the label" means among its labels, however many it has
+  -> test_find_issue_matches_one_label_among_several
 - 3: the open response closed before find_issue returns -> test_find_issue_closes_before_returning
 - 3: None when nothing matches -> test_find_issue_without_match_returns_none
 """
@@ -70,18 +74,24 @@ STALL: Any = object()
 
 
 class ProbedApi:
-    """`pages` pages of `per_page` issues numbered from 1; `bug_at` carries the label."""
+    """`pages` pages of `per_page` issues numbered from 1; `bug_at` carries the label, and
+    `labels` gives chosen issues their labels."""
 
-    def __init__(self, pages: int = 3, per_page: int = 3, bug_at: int | None = None) -> None:
+    def __init__(
+        self,
+        pages: int = 3,
+        per_page: int = 3,
+        bug_at: int | None = None,
+        labels: dict[int, tuple[str, ...]] | None = None,
+    ) -> None:
         self.log: list[str] = []
         self.fetches = 0
         self.stalled = asyncio.Event()
         self.pages: dict[str, tuple[list[Any], str | None]] = {}
+        chosen = {**({bug_at: ("bug",)} if bug_at is not None else {}), **(labels or {})}
         for page in range(1, pages + 1):
             numbers = range((page - 1) * per_page + 1, page * per_page + 1)
-            items = [
-                issues.Issue(n, f"issue {n}", ("bug",) if n == bug_at else ()) for n in numbers
-            ]
+            items = [issues.Issue(n, f"issue {n}", chosen.get(n, ())) for n in numbers]
             next_url = f"/issues?page={page + 1}" if page < pages else None
             self.pages[f"/issues?page={page}"] = (items, next_url)
 
@@ -124,6 +134,24 @@ async def test_empty_listing_yields_nothing() -> None:
     assert got == [] and api.fetches == 1, (
         f"iter_issues over one empty page yielded {got!r} after {api.fetches} fetches; "
         "expected nothing, after 1 fetch."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
+async def test_empty_page_in_the_middle_is_followed() -> None:
+    """An empty page whose response still has a next URL is not the end: the next page is
+    fetched and its issues are yielded."""
+    api = ProbedApi(pages=3, per_page=2)
+    _, next_url = api.pages["/issues?page=2"]
+    api.pages["/issues?page=2"] = ([], next_url)  # issues 3 and 4 were closed meanwhile
+    got = await within(10, collect(api), what=f"[i async for i in iter_issues(api, {FIRST!r})]")
+    numbers = [getattr(issue, "number", issue) for issue in got]
+    assert numbers == [1, 2, 5, 6], (
+        f"iter_issues over 3 pages, the second one empty but with a next URL, yielded "
+        f"{numbers} after the events {api.log}; expected [1, 2, 5, 6]. Only "
+        "`response.next_url is None` ends the listing: an empty page can still link to the "
+        "next one (issues closed between two fetches leave a page empty)."
     )
 
 
@@ -179,8 +207,8 @@ async def test_early_stop_closes_the_response() -> None:
     assert api.log == expected, (
         f"the caller broke out at issue 5 (page 2) under contextlib.aclosing; the events were "
         f"{api.log}, expected {expected}. aclosing calls the generator's aclose(), which "
-        "raises GeneratorExit at the `yield`: only a `finally:` around the loop over the page "
-        "closes the response then (code after the loop never runs)."
+        "raises GeneratorExit at the `yield`: a `finally:` around the loop over the page (or a "
+        "context manager around it) closes the response then; code after the loop never runs."
     )
 
 
@@ -264,8 +292,8 @@ async def test_cancelled_while_streaming_closes_the_response() -> None:
     assert api.log == expected, (
         f"the caller was cancelled while iter_issues waited inside `async for` on page 1; the "
         f"events were {api.log}, expected {expected}. There the CancelledError is raised in "
-        "the generator itself, at that await, not GeneratorExit at a `yield`: only a "
-        "`finally` closes the response on both."
+        "the generator itself, at that await, not GeneratorExit at a `yield`: a `finally` "
+        "(or a context manager) closes the response on both."
     )
 
 
@@ -284,6 +312,21 @@ async def test_find_issue_returns_the_first_match_lazily() -> None:
     assert api.fetches == 2, (
         f"find_issue fetched {api.fetches} pages to find issue 5 on page 2; expected 2: stop "
         "iterating as soon as you have found it."
+    )
+
+
+@pytest.mark.task(3)
+@pytest.mark.looptime
+async def test_find_issue_matches_one_label_among_several() -> None:
+    """An issue carries a label when the label is one of its labels, whatever its others."""
+    api = ProbedApi(pages=3, per_page=3, labels={2: ("docs",), 4: ("ui", "bug", "p1"), 7: ("bug",)})
+    found = await within(
+        10, issues.find_issue(api, FIRST, "bug"), what="find_issue(api, ..., 'bug')"
+    )
+    assert getattr(found, "number", None) == 4, (
+        f"find_issue(api, {FIRST!r}, 'bug') returned {found!r}; expected issue 4, labelled "
+        "('ui', 'bug', 'p1'), the first issue carrying 'bug' (issue 7 is labelled ('bug',) "
+        "alone). Test membership, `label in issue.labels`, not equality with a one-label tuple."
     )
 
 

@@ -9,6 +9,10 @@ Requirements:
 - 1: an error from the cursor reaches the caller and closes it -> test_iter_invoices_closes_cursor_on_error
 - 2: cursor closed before the UPDATE and the connection; first overdue notified once
   -> test_sync_cleanup_order
+- 2: the same order under contextlib.closing, not by CPython's reference counting: the
+  grader keeps its own reference to the generator (iter_invoices wrapped in the learner's
+  module), so a bare `for ... break` leaves the cursor open
+  -> test_sync_cleanup_order_does_not_rely_on_reference_counting
 - 2: nothing overdue: None, no notify, no UPDATE -> test_sync_nothing_overdue
 - 2: due today is not overdue -> test_sync_due_today_is_not_overdue
 - 3: yield every invoice, close the cursor at the end -> test_aiter_invoices_yields_rows_and_closes_cursor
@@ -250,6 +254,46 @@ def test_sync_cleanup_order() -> None:
         "generator kept in a variable stays open until that variable goes away; "
         "`with contextlib.closing(iter_invoices(conn)) as invoices:` closes it at the end of "
         "the block."
+    )
+
+
+@pytest.mark.task(2)
+def test_sync_cleanup_order_does_not_rely_on_reference_counting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With another reference to the generator alive, remind_first_overdue still closes the
+    cursor before the UPDATE: `closing()`, not CPython's reference counting, decides when."""
+    module = invoices.load()
+    original = module.iter_invoices
+    held: list[Any] = []  # the grader's own references, as a traceback or PyPy's GC keeps one
+
+    def iter_invoices_kept(conn: Any) -> Any:
+        generator = original(conn)
+        held.append(generator)
+        return generator  # the very generator, not a wrapper: closing it closes the cursor
+
+    monkeypatch.setattr(module, "iter_invoices", iter_invoices_kept)
+    db = ProbedDatabase(rows(False, True, True, False))
+
+    def notify(invoice: Any) -> None:
+        db.log.append(f"notify #{invoice.id}")
+
+    try:
+        invoices.remind_first_overdue(db, TODAY, notify)
+        log = list(db.log)
+    finally:
+        for generator in held:
+            generator.close()
+    expected = ["connect", "open cursor", "notify #2", "close cursor", "UPDATE #2"]
+    expected += ["close connection"]
+    assert log == expected, (
+        f"with the grader holding a second reference to the generator iter_invoices(conn) "
+        f"returned (as a traceback, a debugger or PyPy's garbage collector may), "
+        f"remind_first_overdue gave the events {log}; expected {expected}. {ORDER_HINT} "
+        "Breaking out of `for invoice in iter_invoices(conn):` leaves the generator open; "
+        "CPython closes it at once only if nothing else refers to it. `with "
+        "contextlib.closing(iter_invoices(conn)) as invoices:` closes it at the end of the "
+        "block, whoever else holds it."
     )
 
 
