@@ -13,9 +13,16 @@ Requirements:
 - 1: at most max_connections connections; a request finding none free raises PoolTimeout
   -> test_a_full_pool_raises_pool_timeout
 - 1: the base URL is used for relative URLs -> test_relative_urls_go_to_the_base_url
+- 1: max_keepalive_connections=max_connections -> not graded: httpx's
+  Limits(max_connections=n) leaves it None, which httpcore caps at n: the same pool, so no
+  behaviour tells the two apart, and the client has no public attribute for its limits
 - 2: a 503 or 429 to a GET is retried after Retry-After seconds -> test_retry_after_is_obeyed
 - 2: without Retry-After, the n-th backoff is base_delay * 2**(n-1) * rng.uniform(0.5, 1.5) -> test_backoff_is_exponential_with_jitter
+- 2: n counts every attempt, those answered with Retry-After too -> test_backoff_counts_every_attempt
+- 2: one rng.uniform per backoff wait, none for a Retry-After wait -> test_retry_after_waits_draw_no_jitter
 - 2: at most max_attempts requests; the last response is returned -> test_attempts_are_bounded_and_the_last_answer_returned
+- 2: no wait after the last attempt: the call returns when the last answer comes
+  -> test_the_last_answer_is_returned_without_waiting
 - 2: a non-idempotent method is never retried -> test_post_is_never_retried
 - 2: other error statuses are not retried -> test_other_statuses_are_not_retried
 - 2: every idempotent method is retried -> test_every_idempotent_method_is_retried
@@ -190,6 +197,7 @@ class Service:
     def __init__(self, answers: list[tuple[int, dict[str, str]]]) -> None:
         self.answers = list(answers)
         self.log: list[tuple[float, str, str]] = []
+        self.returned: float | None = None  # when send_with_retries returned (from its start)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.log.append((asyncio.get_running_loop().time(), request.method, request.url.path))
@@ -207,11 +215,13 @@ async def retried(
     max_attempts: int = 4,
     base_delay: float = 1.0,
     seed: int = 11,
+    rng: random.Random | None = None,
 ) -> tuple[Any, list[float]]:
     client = await made(
         "http://svc.test", max_connections=4, pool_timeout=1, transport=httpx.MockTransport(service)
     )
-    start = asyncio.get_running_loop().time()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     async with client:
         response = await within(
             600,
@@ -221,11 +231,24 @@ async def retried(
                 "/orders",
                 max_attempts=max_attempts,
                 base_delay=base_delay,
-                rng=random.Random(seed),
+                rng=random.Random(seed) if rng is None else rng,
             ),
             what=f"send_with_retries(client, {method!r}, '/orders', max_attempts={max_attempts}, base_delay={base_delay}, rng)",
         )
+        service.returned = round(loop.time() - start, 6)
     return response, service.times(start)
+
+
+class CountingRandom(random.Random):
+    """A seeded random.Random that counts its uniform() draws."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.uniforms = 0
+
+    def uniform(self, a: float, b: float) -> float:
+        self.uniforms += 1
+        return super().uniform(a, b)
 
 
 @pytest.mark.task(2)
@@ -259,6 +282,48 @@ async def test_backoff_is_exponential_with_jitter() -> None:
         f"with three 503s and no Retry-After (base_delay=1, rng=Random(11)), requests were "
         f"sent at {times} s; expected {expected} s: after the n-th attempt wait "
         "base_delay * 2**(n - 1) * rng.uniform(0.5, 1.5), one rng.uniform() per backoff."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_backoff_counts_every_attempt() -> None:
+    """503 with Retry-After: 3, then 503 without, then 200: the backoff after the second
+    attempt is base * 2 * uniform, n counting the attempt answered with Retry-After too."""
+    service = Service([(503, {"Retry-After": "3"}), (503, {}), (200, {})])
+    response, times = await retried(service, base_delay=1.0, seed=11)
+    backoff = 1.0 * 2 ** (2 - 1) * random.Random(11).uniform(0.5, 1.5)
+    expected = [0.0, 3.0, round(3.0 + backoff, 6)]
+    assert times == pytest.approx(expected) and response.status_code == 200, (
+        f"with answers 503 (Retry-After: 3), 503 (no Retry-After), 200 (base_delay=1, "
+        f"rng=Random(11)), requests were sent at {times} s; expected {expected} s: the "
+        "backoff after the n-th attempt is base_delay * 2**(n - 1) * rng.uniform(0.5, 1.5), "
+        "and n counts every attempt, the ones answered with a Retry-After too (here n = 2, "
+        "and the rng's first draw)."
+    )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_retry_after_waits_draw_no_jitter() -> None:
+    """Waits given by Retry-After draw nothing from the rng; each backoff draws exactly one
+    rng.uniform."""
+    rng = CountingRandom(11)
+    service = Service([(503, {"Retry-After": "3"}), (429, {"Retry-After": "1.5"}), (200, {})])
+    await retried(service, rng=rng)
+    untouched = rng.getstate() == random.Random(11).getstate()
+    assert rng.uniforms == 0 and untouched, (
+        f"with answers 503 (Retry-After: 3), 429 (Retry-After: 1.5), 200, the rng was drawn "
+        f"from ({rng.uniforms} rng.uniform() call(s)); expected no draw: a wait the server "
+        "gave in Retry-After is taken as it is, and rng.uniform(0.5, 1.5) is drawn only for a "
+        "backoff (an answer without Retry-After)."
+    )
+    rng = CountingRandom(11)
+    service = Service([(503, {}), (429, {}), (200, {})])
+    await retried(service, rng=rng)
+    assert rng.uniforms == 2, (
+        f"with answers 503, 429 (no Retry-After), 200, rng.uniform() was called "
+        f"{rng.uniforms} time(s); expected 2: one draw per backoff wait."
     )
 
 
@@ -315,4 +380,24 @@ async def test_every_idempotent_method_is_retried() -> None:
         assert times == [0, 0.5] and response.status_code == 200, (
             f"a {method} answered 429 (Retry-After: 0.5) was sent at {times} s; expected a "
             "second request at 0.5 s: it is idempotent (the method name may come in any case)."
+        )
+
+
+@pytest.mark.task(2)
+@pytest.mark.looptime
+async def test_the_last_answer_is_returned_without_waiting() -> None:
+    """With the attempts used up, the last 503 is returned the moment it arrives: no
+    Retry-After wait, no backoff after the last attempt."""
+    cases = [
+        ("503 (Retry-After: 1) every time, max_attempts=3", [(503, {"Retry-After": "1"})] * 5, 3),
+        ("503 (no Retry-After) every time, max_attempts=2", [(503, {})] * 5, 2),
+    ]
+    for label, answers, attempts in cases:
+        service = Service(answers)
+        _response, times = await retried(service, max_attempts=attempts)
+        assert len(times) == attempts and service.returned == times[-1], (
+            f"with {label}, requests were sent at {times} s and send_with_retries returned "
+            f"at {service.returned} s; expected it to return at {times[-1]} s, when the last "
+            "answer arrived: check for the last attempt before waiting, and return without "
+            "sleeping (a wait that no request follows only delays the caller)."
         )

@@ -11,13 +11,22 @@ output and exit code (real time, with limits ten times what a right answer needs
 Requirements:
 - 1: `workers` jobs at a time, every job done when nothing stops it -> test_jobs_run_workers_at_a_time
 - 1: once stop is set no job starts; in-flight jobs finish; serve returns when they are done -> test_no_job_starts_after_the_stop
+- 1: with every job done before the stop, serve returns at the stop, idle workers included
+  -> test_serve_returns_at_the_stop_when_all_is_done
+- 1: where a job taken at the stop goes back in the queue (front or end) -> not graded: only
+  that it is left queued and counted as not started (the README says so)
 - 1: a job arriving at the moment of the stop is not started -> test_a_job_arriving_with_the_stop_is_not_started
 - 1: jobs still running at the end of the grace period are cancelled then, and awaited -> test_late_jobs_are_cancelled_at_the_end_of_the_grace
 - 1: the report counts completed, cancelled and not started jobs -> test_no_job_starts_after_the_stop, test_late_jobs_are_cancelled_at_the_end_of_the_grace
-- 2: SIGTERM and SIGINT set the stop event; remove() takes both handlers off the loop -> test_signal_handlers_set_stop_and_are_removed
+- 2: SIGTERM and SIGINT set the stop event (loop.add_signal_handler, or signal.signal handing
+  stop.set to the loop with call_soon_threadsafe); remove() takes both handlers off
+  -> test_signal_handlers_set_stop_and_are_removed
 - 3: on SIGTERM the program drains the jobs in flight, prints the report and exits 0 -> test_sigterm_drains_and_exits_zero
 - 3: on SIGTERM with jobs longer than the grace, they are cancelled and the program exits 0 -> test_sigterm_after_the_grace_cancels_and_exits_zero
 - 3: Ctrl-C (SIGINT) shuts down the same way -> test_ctrl_c_shuts_down_gracefully
+- 3: the handlers are installed when `ready` is printed -> test_handlers_are_installed_before_ready
+- 3: the handlers stay until serving is over: a second SIGTERM while the late jobs are
+  cancelled changes nothing -> test_a_second_signal_while_serving_changes_nothing
 - 3: with exit_when_idle it stops once the queue is empty, reports, returns 0 and removes its handlers -> test_run_service_stops_when_idle_and_removes_its_handlers
 - checks: no task left running, the loop never blocked -> test_late_jobs_are_cancelled_at_the_end_of_the_grace
 """
@@ -25,10 +34,12 @@ Requirements:
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -148,6 +159,26 @@ async def test_no_job_starts_after_the_stop() -> None:
 
 @pytest.mark.task(1)
 @pytest.mark.looptime
+async def test_serve_returns_at_the_stop_when_all_is_done() -> None:
+    """Two 1 s jobs on two workers, done at 1 s; the stop at 5 s finds the workers idle on an
+    empty queue: serve returns at 5 s, not at the end of the grace period (8 s)."""
+    jobs, stop = Jobs(1.0), asyncio.Event()
+    start = now()
+    asyncio.get_running_loop().call_later(5, stop.set)
+    report = await serve(jobs, queued(2), stop, grace=3.0)
+    returned = round(now() - start, 6)
+    assert returned == 5.0 and report_of(report) == (2, 0, 0), (
+        f"with both jobs done at 1 s and the stop at 5 s (grace=3), serve returned at "
+        f"{returned} s with {report!r}; expected it to return at 5 s, the moment of the stop, "
+        "with completed 2, cancelled 0, not started 0: there is nothing to wait for. A worker "
+        "idle in a plain `await queue.get()` never ends by itself: wait for the jobs in "
+        "flight (not the workers) and cancel the idle workers, or have each wait for a job "
+        "or the stop."
+    )
+
+
+@pytest.mark.task(1)
+@pytest.mark.looptime
 async def test_a_job_arriving_with_the_stop_is_not_started() -> None:
     """Workers idle on an empty queue; at 1 s a job arrives and the stop is set in the same
     instant: the job is not started, and is counted as not started."""
@@ -222,6 +253,7 @@ async def _each_signal_sets_stop(loop: asyncio.AbstractEventLoop, before: tuple[
                     f"install_stop_handlers() left {sig.name} with its previous handler: "
                     f"loop.add_signal_handler({sig.name}, stop.set) for both signals."
                 )
+            installed = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
             os.kill(os.getpid(), sig)
             async with asyncio.timeout(5):
                 await stop.wait()
@@ -232,9 +264,15 @@ async def _each_signal_sets_stop(loop: asyncio.AbstractEventLoop, before: tuple[
         finally:
             remove()
         left = [s.name for s in (signal.SIGTERM, signal.SIGINT) if loop.remove_signal_handler(s)]
+        left += [
+            s.name
+            for s, handler in installed.items()
+            if signal.getsignal(s) is handler and handler is not before[s == signal.SIGINT]
+        ]
         assert not left, (
-            f"after remove(), the loop still had a handler for {left}; expected none: "
-            "loop.remove_signal_handler() for each signal."
+            f"after remove(), {left} still had the handler install_stop_handlers() put there; "
+            "expected none: loop.remove_signal_handler() for each signal (or, for a "
+            "signal.signal() handler, signal.signal(sig, <the previous handler>))."
         )
 
 
@@ -396,4 +434,148 @@ async def test_run_service_stops_when_idle_and_removes_its_handlers(
     assert not left, (
         f"after run_service returned, the loop still had a handler for {left}: remove them "
         "(the function install_stop_handlers returned) when serving is over."
+    )
+
+
+class LineProbe(io.TextIOBase):
+    """A stdout that calls `on_line(line)` as each line is printed, and keeps the lines."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.lines: list[str] = []
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            self.lines.append(line)
+            self.on_line(line)
+        return len(text)
+
+
+def not_installed(before: dict[signal.Signals, Any]) -> list[str]:
+    """The stop signals with no handler of the learner's: still the grading process's own,
+    or a default one (what remove_signal_handler puts back)."""
+    defaults = (signal.SIG_DFL, signal.SIG_IGN, signal.default_int_handler, None)
+    return [
+        s.name
+        for s in (signal.SIGTERM, signal.SIGINT)
+        if signal.getsignal(s) == before[s] or signal.getsignal(s) in defaults
+    ]
+
+
+class Abandoned(Exception):
+    """The grader stopped run_service itself (see run_in_process)."""
+
+
+async def run_in_process(
+    args: list[str], on_line: Callable[[str, asyncio.Task[Any]], None]
+) -> tuple[Any, LineProbe]:
+    """run_service(parse_options(args)) in this process, its output going to a LineProbe
+    that calls on_line(line, the task running it); the grading process's own handlers are
+    put back afterwards. on_line may cancel that task to abandon the run: the tasks it left
+    are then cancelled too (the grader's doing, not the learner's), and Abandoned raised."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    tasks_before = asyncio.all_tasks()
+    runner: list[asyncio.Task[Any]] = []
+    probe = LineProbe(lambda line: on_line(line, runner[0]))
+    options = svc.parse_options(args)
+    runner.append(
+        asyncio.create_task(
+            within(10, svc.run_service(options), what=f"run_service({' '.join(args)})")
+        )
+    )
+    old_stdout, sys.stdout = sys.stdout, probe
+    try:
+        code = await runner[0]
+    except asyncio.CancelledError:
+        this = asyncio.current_task()
+        if this is None or this.cancelling() or not runner[0].cancelled():
+            raise  # the test itself is being cancelled
+        left = asyncio.all_tasks() - tasks_before - {this}
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=2)
+        raise Abandoned from None
+    finally:
+        sys.stdout = old_stdout
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    return code, probe
+
+
+@pytest.mark.task(3)
+async def test_handlers_are_installed_before_ready() -> None:
+    """When run_service prints `ready`, SIGTERM and SIGINT already have their handlers: a
+    supervisor may send the signal the moment it reads `ready`."""
+    if not POSIX:
+        pytest.skip("loop.add_signal_handler needs a POSIX system")
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    at_ready: list[list[str]] = []
+
+    def on_line(line: str, _runner: asyncio.Task[Any]) -> None:
+        if line == "ready":
+            at_ready.append(not_installed(before))
+
+    code, probe = await run_in_process(
+        ["--jobs", "3", "--workers", "2", "--job-seconds", "0.01", "--exit-when-idle"], on_line
+    )
+    assert at_ready, (
+        f"run_service(--jobs 3 --exit-when-idle) returned {code!r} and printed {probe.lines}; "
+        "expected a `ready` line first."
+    )
+    assert at_ready[0] == [], (
+        f"when run_service printed `ready`, {at_ready[0]} had no handler yet (still the "
+        "grading process's own); expected both installed: install the handlers, then print "
+        "`ready`. A supervisor sends SIGTERM as soon as it reads `ready`, and a signal that "
+        "comes before the handler kills the process."
+    )
+
+
+@pytest.mark.task(3)
+async def test_a_second_signal_while_serving_changes_nothing() -> None:
+    """SIGTERM after `started 1` (30 s jobs, grace 0.3 s), then a second SIGTERM while the
+    late jobs are being cancelled: the handlers are still there, the shutdown goes on, the
+    report is printed and run_service returns 0."""
+    if not POSIX:
+        pytest.skip("loop.add_signal_handler needs a POSIX system")
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    missing: dict[str, list[str]] = {}  # the signals without a handler, at each moment
+
+    def on_line(line: str, runner: asyncio.Task[Any]) -> None:
+        moment = "started 1" if line == "started 1" else line.split(" ")[0]
+        if moment not in ("started 1", "cancelled") or moment in missing:
+            return
+        missing[moment] = not_installed(before)
+        if "SIGTERM" not in missing[moment]:
+            os.kill(os.getpid(), signal.SIGTERM)  # taken by the learner's handler
+        elif moment == "started 1":
+            runner.cancel()  # no handler: a SIGTERM would end the grading process
+
+    args = ["--jobs", "6", "--workers", "2", "--job-seconds", "30", "--grace", "0.3"]
+    try:
+        code, probe = await run_in_process(args, on_line)
+    except Abandoned:
+        pytest.fail(
+            f"when run_service printed `started 1`, {missing.get('started 1')} had no handler; "
+            "expected both installed before serving: install the handlers, print `ready`, "
+            "then serve."
+        )
+    assert missing.get("cancelled") == [], (
+        f"when the late jobs were cancelled (serving not over yet), {missing.get('cancelled')} "
+        "had no handler any more; expected both still installed: remove the handlers when "
+        "serving is over, not at the first signal. A second SIGTERM during the grace period "
+        "(a supervisor repeating itself) would otherwise kill the process (exit code -15)."
+    )
+    expected = "report: completed 0, cancelled 2, not started 4"
+    assert code == 0 and report_line(probe.lines) == expected, (
+        f"with a second SIGTERM while the late jobs were cancelled, run_service returned "
+        f"{code!r} and printed {report_line(probe.lines)!r}; expected 0 and 'report: "
+        "completed 0, cancelled 2, not started 4': a second signal changes nothing, the stop "
+        "is already set."
     )
