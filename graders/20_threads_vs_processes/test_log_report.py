@@ -26,8 +26,9 @@ Requirements:
   -> test_process_pool_is_shut_down_off_the_loop, test_cancelled_crunch_all_shuts_the_pool_down
 - 1: on error: the error raised, pool shut down, queued crunches cancelled (cancel_futures)
   -> test_crunch_error_cancels_the_queued_crunches
-- 1: on cancellation: CancelledError, pool shut down off the loop, queued crunches dropped
-  -> test_cancelled_crunch_all_shuts_the_pool_down
+- 1: on cancellation: CancelledError, pool shut down off the loop, queued crunches dropped,
+  the shutdown made with cancel_futures=True (seen by the tracker, though gather's own
+  cancellation already drops the queued jobs) -> test_cancelled_crunch_all_shuts_the_pool_down
 - 2: the paths in the order of names, each name downloaded once -> test_download_all_returns_paths_in_order
 - 2: exactly `workers` downloads at once -> test_downloads_overlap_up_to_workers
 - 2: downloads never on the event loop's thread -> test_downloads_run_off_the_event_loop
@@ -35,6 +36,8 @@ Requirements:
   -> test_download_threads_end_before_return
 - 2: on error: the error raised, pool shut down, queued downloads cancelled (cancel_futures)
   -> test_download_error_cancels_the_queued_downloads
+- 2: on cancellation: CancelledError, pool shut down off the loop with cancel_futures=True,
+  queued downloads dropped -> test_cancelled_download_all_shuts_the_pool_down
 - checks: how fast the processes are -> not graded: a speed ratio on a busy 2-core machine is luck
 """
 
@@ -474,7 +477,7 @@ async def test_crunch_error_cancels_the_queued_crunches(
         f"crunch_all([a missing file, 6 more], workers=1) failed on its first file, yet all "
         f"{started} other crunches ran before it raised ({seen}). A failed crunch_all has no "
         "use for the rest: shut the pool down with cancel_futures=True on an error, so that "
-        "the crunches not yet started are dropped (only the running ones are waited for)."
+        "the crunches still queued in the pool are dropped (only those under way are waited for)."
     )
 
 
@@ -547,7 +550,16 @@ async def test_cancelled_crunch_all_shuts_the_pool_down(
         f"cancelled while its first crunch ran, crunch_all(6 paths, workers=1) still ran all "
         f"{len(feeder.served)} crunches before it ended ({seen}). Cancelling the awaited "
         "futures (gather does it when cancelled) or shutdown(cancel_futures=True) drops the "
-        "crunches not yet started."
+        "crunches not yet handed to a worker."
+    )
+    assert any(call.cancel_futures for call in pools.calls()), (
+        f"cancelled while crunching, crunch_all(6 paths, workers=1) shut its pool down "
+        f"without cancel_futures=True ({seen}); expected cancel_futures=True on a cancellation "
+        "as on an error (step 1). Here the cancelled gather happened to cancel its futures "
+        "itself, but the pool should not be left to run queued jobs that nobody awaits any "
+        "more. CancelledError is a BaseException, not an Exception: `except Exception` does "
+        "not see it. Catch BaseException, or decide in the `finally` from a flag set once "
+        "gather has returned: `cancel_futures=not finished`."
     )
 
 
@@ -695,6 +707,26 @@ async def test_download_threads_end_before_return(
     )
 
 
+class HeldStore:
+    """A store whose downloads all wait until `release` is set (the pool's shutdown has
+    begun); `on_first` is called when the first one starts."""
+
+    def __init__(self, release: threading.Event, on_first: Callable[[], object]) -> None:
+        self.release = release
+        self.on_first = on_first
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def download(self, name: str, dest_dir: str) -> str:
+        with self._lock:
+            self.calls.append(name)
+            first = len(self.calls) == 1
+        if first:
+            self.on_first()
+        self.release.wait(10)
+        return os.path.join(dest_dir, name)
+
+
 class FailingStore:
     """A store whose first download fails at once; every later one waits until `release`
     is set (the pool's shutdown has begun), so which downloads ever started is a fact, not
@@ -750,4 +782,79 @@ async def test_download_error_cancels_the_queued_downloads(
         f"download_all's first download failed, yet all {len(store.calls)} downloads ran "
         f"before it raised ({seen}). Shut the pool down with cancel_futures=True on an error: "
         "the downloads not yet started are dropped (only the running one is waited for)."
+    )
+
+
+@pytest.mark.task(2)
+async def test_cancelled_download_all_shuts_the_pool_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while its first download runs, download_all ends with CancelledError, the
+    queued downloads never start, and its pool has been shut down off the loop, with
+    cancel_futures=True, when it ends."""
+    release = threading.Event()
+    pools = PoolTracker(monkeypatch, concurrent.futures.ThreadPoolExecutor)
+    pools.shutdown_called = release  # the held download goes on once the shutdown has begun
+    loop = asyncio.get_running_loop()
+    downloading = asyncio.Event()
+    store = HeldStore(release, on_first=lambda: loop.call_soon_threadsafe(downloading.set))
+    names = [f"web-{n}.log" for n in range(6)]
+    # A task of its own (not under within(), which returns as soon as it is cancelled): the
+    # test must see when the call itself ends.
+    call = asyncio.ensure_future(log_report.download_all(store, names, str(tmp_path), 1))
+    first = asyncio.ensure_future(downloading.wait())
+    try:
+        await asyncio.wait({first, call}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        if call.done():
+            call.result()  # it ended before any download started: report why
+            pytest.fail("download_all(6 names, workers=1) returned before any download started.")
+        if not first.done():
+            pytest.fail("download_all(6 names, workers=1) started no download within 20 s.")
+        call.cancel()
+        await asyncio.wait({call}, timeout=20)
+        left_open = pools.not_shut_down()
+        seen = pools.describe()
+    finally:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        release.set()
+        if not call.done():
+            call.cancel()
+            await asyncio.wait({call}, timeout=10)
+        pools.close_leftovers()
+    ended = (
+        "did not end within 20 s"
+        if not call.done()
+        else "ended with CancelledError"
+        if call.cancelled()
+        else f"ended with {call.exception()!r}"
+        if call.exception()
+        else "returned normally"
+    )
+    assert call.done() and call.cancelled(), (
+        f"download_all(6 names, workers=1), cancelled while downloading, {ended}; expected it "
+        "to end with CancelledError. Clean up in a `finally` and let the CancelledError "
+        "propagate."
+    )
+    assert not pools.blocking_the_loop(), (
+        f"cancelled, download_all(6 names, workers=1) called shutdown(wait=True) on the event "
+        f"loop's thread ({seen}): the loop stood still until the running download ended. "
+        + SHUT_DOWN_OFF_THE_LOOP
+    )
+    assert pools.created and not left_open, (
+        f"cancelled, download_all(6 names, workers=1) ended with {left_open} thread pool(s) "
+        f"not shut down and waited for ({seen}): the pool's threads outlived the call."
+    )
+    assert len(store.calls) < len(names), (
+        f"cancelled while its first download ran, download_all(6 names, workers=1) still ran "
+        f"all {len(store.calls)} downloads before it ended ({seen}). Cancelling the awaited "
+        "futures (gather does it when cancelled) or shutdown(cancel_futures=True) drops the "
+        "downloads not yet started."
+    )
+    assert any(c.cancel_futures for c in pools.calls()), (
+        f"cancelled while downloading, download_all(6 names, workers=1) shut its pool down "
+        f"without cancel_futures=True ({seen}); expected cancel_futures=True on a cancellation "
+        "as on an error (step 2). CancelledError is a BaseException, not an Exception: "
+        "`except Exception` does not see it. Catch BaseException, or decide in the `finally` "
+        "from a flag set once gather has returned: `cancel_futures=not finished`."
     )

@@ -6,11 +6,17 @@ running, whatever happened in the test. Concurrency is proven by a TCP rendezvou
 clock; the one real-time test (each command's own timeout) has a wide margin: 1.5 s
 commands against a 4 s timeout, while a shared deadline would need 4.5 s.
 
+Whether a killed child was waited for is read from its `asyncio.subprocess.Process` in the
+same loop step as `run_check` returns (SpawnedProcesses), not from the process table: the
+child watcher reaps a killed child a moment later anyway, so whether its pid is still there
+after the call would be a race.
+
 Requirements:
 - 1: the child's exit code, stdout and stderr, via pipes -> test_captures_output_and_exit_code
 - 1: output read while waiting (communicate), no pipe deadlock -> test_megabytes_of_output_do_not_deadlock
-- 1: past the timeout: killed (SIGKILL), reaped, timed_out=True, the kill's returncode,
-  empty output -> test_timed_out_command_is_killed_and_reaped
+- 1: past the timeout: killed (SIGKILL), waited for (the Process's returncode already set
+  when run_check returns), timed_out=True, that returncode reported, empty output
+  -> test_timed_out_command_is_killed_and_reaped
 - 1: the timeout counts from the command's own start -> test_each_command_has_its_own_timeout
 - 2: results in the order of commands -> test_run_checks_keeps_command_order
 - 2: commands run concurrently -> test_commands_run_at_the_same_time
@@ -28,6 +34,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,9 +220,38 @@ async def test_megabytes_of_output_do_not_deadlock(children: Children) -> None:
     )
 
 
+class SpawnedProcesses:
+    """Every `asyncio.subprocess.Process` created during the test, however the learner's code
+    reached `create_subprocess_exec` (the class is patched, not the function), so that the
+    test can read each one's `returncode` at the moment of its choosing.
+
+    asyncio sets `returncode` on the loop's thread, in the callback that runs once it has
+    collected the child's exit status (reaped it): read in the same step as `run_check`
+    returns, with no await in between, it says whether the child had been waited for by
+    then, whatever the speed of the machine or the child watcher of this Python.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.processes: list[asyncio.subprocess.Process] = []
+        original_init = asyncio.subprocess.Process.__init__
+        spawned = self
+
+        def init(process: asyncio.subprocess.Process, *args: object, **kwargs: object) -> None:
+            original_init(process, *args, **kwargs)  # type: ignore[arg-type]
+            spawned.processes.append(process)
+
+        monkeypatch.setattr(asyncio.subprocess.Process, "__init__", init)
+
+    def returncodes(self) -> dict[int, int | None]:
+        return {process.pid: process.returncode for process in self.processes}
+
+
 @pytest.mark.task(1)
-async def test_timed_out_command_is_killed_and_reaped(children: Children) -> None:
-    """A command past its timeout is killed and waited for: exit code set, process gone.
+async def test_timed_out_command_is_killed_and_reaped(
+    children: Children, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command past its timeout is killed and waited for: when run_check returns, asyncio
+    has collected the child's exit status, and that is the returncode reported.
 
     The child ignores SIGTERM, as a busy build tool may: only kill() (SIGKILL) ends it."""
     argv = children.command(
@@ -224,22 +260,43 @@ async def test_timed_out_command_is_killed_and_reaped(children: Children) -> Non
         "print('starting', flush=True)\n"
         "time.sleep(60)"
     )
-    result = await within(10, checks.run_check(argv, 0.5), what="run_check(sleep 60, timeout=0.5)")
-    pids = children.pids()
+    spawned = SpawnedProcesses(monkeypatch)
+
+    async def run_check_and_look() -> tuple[Any, dict[int, int | None]]:
+        result = await checks.run_check(argv, 0.5)
+        # Same step as the return, no await in between: asyncio cannot have reaped since.
+        return result, spawned.returncodes()
+
+    result, returncodes = await within(
+        10, run_check_and_look(), what="run_check(sleep 60, timeout=0.5)"
+    )
     assert result.timed_out, (
         f"run_check on a child that sleeps 60 s with timeout=0.5 returned timed_out=False "
         f"({result!r}); expected True."
     )
-    assert result.returncode is not None, (
-        "run_check on a child that sleeps 60 s with timeout=0.5 returned returncode=None: the "
-        "child was never waited for after the timeout. A killed process stays a zombie until "
-        "its parent collects its exit status: `process.kill()` then `await process.wait()`."
+    assert result.pid in returncodes, (
+        f"run_check(sleep 60, timeout=0.5) reported pid {result.pid}, but the processes it "
+        f"started with asyncio had pids {sorted(returncodes)}; expected the child's own pid, "
+        "`process.pid`."
     )
-    alive = [pid for pid in pids if is_running(pid)]
-    assert not alive, (
-        f"after run_check(sleep 60, timeout=0.5) returned, process {alive} still exists. A "
-        "timeout only stops your waiting, not the child: kill it (`process.kill()`) and reap "
-        "it (`await process.wait()`)."
+    real = returncodes[result.pid]
+    assert real is not None, (
+        "when run_check(sleep 60, timeout=0.5) returned, asyncio had not collected the child's "
+        "exit status: its Process.returncode was still None, so the child was left running, or "
+        "dead but not reaped (a zombie)"
+        + (
+            f"; the returncode {result.returncode} in your result was not the process's"
+            if result.returncode is not None
+            else ""
+        )
+        + ". A timeout only stops your waiting, not the child: kill it (`process.kill()`), "
+        "then wait for it (`await process.wait()`) before returning, and report "
+        "`process.returncode`."
+    )
+    assert result.returncode == real, (
+        f"run_check(sleep 60, timeout=0.5) returned returncode={result.returncode}, but the "
+        f"killed process's own returncode was {real}; report the one wait() gave "
+        "(`process.returncode`), not a number of your own."
     )
     if hasattr(signal, "SIGKILL"):
         assert result.returncode == -signal.SIGKILL, (

@@ -146,8 +146,9 @@ async def _shut_down(pool: Executor, *, cancel_futures: bool) -> None:
     `pool.shutdown(wait=True)` on the loop's own thread, which waits for the running jobs and
     the workers to end, and the whole loop (timeouts included) stands still meanwhile. So the
     waiting is done on another thread and awaited.
-    On an error or a cancellation, `cancel_futures=True` drops the jobs that have not started,
-    so the shutdown waits only for those already running (a running job cannot be stopped).
+    On an error or a cancellation, `cancel_futures=True` drops the jobs still waiting in the
+    pool, so the shutdown waits only for those already running and, in a process pool, the
+    few already handed to its call queue (a running job cannot be stopped).
     """
     await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=cancel_futures)
 
