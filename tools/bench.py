@@ -178,7 +178,11 @@ def bench_class(students: int, rounds: int, jobs: int, topics: list[str] | None 
         f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"Date: {time.strftime('%Y-%m-%d %H:%M')}; {students} students x {katas} katas, ")
-    print(f"jobs={jobs or os.cpu_count()}, order {', '.join(order)}\n")
+    sys.path.insert(0, str(ROOT / "graders"))
+    from katagrader.classmode import CLASS_JOBS_PER_CORE
+
+    default_jobs = f"{CLASS_JOBS_PER_CORE * (os.cpu_count() or 1)} (class mode's default)"
+    print(f"jobs={jobs or default_jobs}, order {', '.join(order)}\n")
     print("| mode | median (s) | runs (s) | kata runs/s | katas passed |")
     print("| --- | --- | --- | --- | --- |")
     medians = {}

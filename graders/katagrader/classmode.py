@@ -20,11 +20,12 @@ from .gradebook import class_json, class_markdown, class_summary, write_gradeboo
 from .manifest import Kata
 from .report import write_class_junit
 
-# Kata runs graded at once per core. A kata run spends about half its time waiting (real
-# sleeps of thread, process and socket tests, interpreter start-up): with one run per core
-# a 4-student batch kept the load average at 1.1 on 2 cores (1.0 runs/s); two per core
-# gave 1.7 runs/s (docs/measurements.md, issue 12), with the same verdicts.
-CLASS_JOBS_PER_CORE = 2
+# Kata runs graded at once per core. A kata run spends most of its time waiting (real
+# sleeps of thread, process and socket tests, interpreter start-up): 4 students x 35 katas
+# on 2 cores gave 1.0 runs/s at one run per core (load average 1.1), 1.45 at two, 1.96 at
+# three, with the same verdicts; the soak at six at once next to a CPU hog gave no failure
+# (docs/measurements.md, issue 12).
+CLASS_JOBS_PER_CORE = 3
 
 
 def _refuse(message: str) -> int:

@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=0,
-        help="katas graded at once (default: cores; with --submissions, twice the cores)",
+        help="katas graded at once (default: cores; with --submissions, three per core)",
     )
     grade.add_argument(
         "--seconds", type=float, default=DEFAULT_KATA_SECONDS, help="time limit per kata"
