@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from katagrader import learner_module
 
 pipeline = learner_module("pipeline")
+T = TypeVar("T")
 
 SAMPLE_LINES = [
     '203.0.113.9 - - [25/Nov/2026:10:00:07 +0000] "GET /api/users HTTP/1.1" 200 1234\n',
@@ -134,7 +135,7 @@ def check_nothing_read_yet(source: ProbedLog | Probed, call: str) -> None:
     )
 
 
-def peak_memory(run: Callable[[], int]) -> tuple[int, int]:
+def peak_memory(run: Callable[[], T]) -> tuple[T, int]:
     """`run()` and the most memory (bytes, tracemalloc) allocated at once while it ran."""
     already_tracing = tracemalloc.is_tracing()
     if not already_tracing:

@@ -141,7 +141,7 @@ class Server:
         async def send(message: Any) -> None:
             sent.append(dict(message))
 
-        scope = {
+        scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",

@@ -145,6 +145,7 @@ class ProbedMailer:
                 await asyncio.sleep(3600)
             await asyncio.sleep(self.latency)
             if self.attempts <= self.drops:
+                error: Exception
                 if self.error is ConnectionError:
                     error = ConnectionError(
                         f"connection reset by the mail provider (attempt {self.attempts})"

@@ -388,7 +388,7 @@ async def test_every_idempotent_method_is_retried() -> None:
 async def test_the_last_answer_is_returned_without_waiting() -> None:
     """With the attempts used up, the last 503 is returned the moment it arrives: no
     Retry-After wait, no backoff after the last attempt."""
-    cases = [
+    cases: list[tuple[str, list[tuple[int, dict[str, str]]], int]] = [
         ("503 (Retry-After: 1) every time, max_attempts=3", [(503, {"Retry-After": "1"})] * 5, 3),
         ("503 (no Retry-After) every time, max_attempts=2", [(503, {})] * 5, 2),
     ]
