@@ -481,6 +481,48 @@ async def test_crunch_error_cancels_the_queued_crunches(
     )
 
 
+async def cancel_once_started(
+    call: asyncio.Future[Any],
+    started: asyncio.Event,
+    release: threading.Event,
+    pools: PoolTracker,
+    what: str,
+    job: str,
+) -> tuple[int, str]:
+    """Cancel `call` once its first `job` has started; return the pools it left not shut
+    down and what was seen of them, both taken when the call ended. Whatever happens, the
+    held job is released and leftover pools are closed."""
+    first = asyncio.ensure_future(started.wait())
+    try:
+        await asyncio.wait({first, call}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        if call.done():
+            call.result()  # it ended before any job started: report why
+            pytest.fail(f"{what} returned before any {job} started.")
+        if not first.done():
+            pytest.fail(f"{what} started no {job} within 20 s.")
+        call.cancel()
+        await asyncio.wait({call}, timeout=20)
+        return pools.not_shut_down(), pools.describe()
+    finally:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        release.set()
+        if not call.done():
+            call.cancel()
+            await asyncio.wait({call}, timeout=10)
+        pools.close_leftovers()
+
+
+def how_it_ended(call: asyncio.Future[Any]) -> str:
+    if not call.done():
+        return "did not end within 20 s"
+    if call.cancelled():
+        return "ended with CancelledError"
+    if call.exception():
+        return f"ended with {call.exception()!r}"
+    return "returned normally"
+
+
 @pytest.mark.task(1)
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
 async def test_cancelled_crunch_all_shuts_the_pool_down(
@@ -504,35 +546,10 @@ async def test_cancelled_crunch_all_shuts_the_pool_down(
         # The learner's coroutine as a task of its own (not under within(), which returns
         # as soon as it is cancelled): the test must see when the call itself ends.
         call = asyncio.ensure_future(log_report.crunch_all(feeder.paths, 1))
-        first = asyncio.ensure_future(crunching.wait())
-        try:
-            await asyncio.wait({first, call}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
-            if call.done():
-                call.result()  # it ended before any crunch started: report why
-                pytest.fail("crunch_all(6 paths, workers=1) returned before any crunch started.")
-            if not first.done():
-                pytest.fail("crunch_all(6 paths, workers=1) started no crunch within 20 s.")
-            call.cancel()
-            await asyncio.wait({call}, timeout=20)
-            left_open = pools.not_shut_down()
-            seen = pools.describe()
-        finally:
-            first.cancel()
-            await asyncio.gather(first, return_exceptions=True)
-            release.set()
-            if not call.done():
-                call.cancel()
-                await asyncio.wait({call}, timeout=10)
-            pools.close_leftovers()
-    ended = (
-        "did not end within 20 s"
-        if not call.done()
-        else "ended with CancelledError"
-        if call.cancelled()
-        else f"ended with {call.exception()!r}"
-        if call.exception()
-        else "returned normally"
-    )
+        left_open, seen = await cancel_once_started(
+            call, crunching, release, pools, "crunch_all(6 paths, workers=1)", "crunch"
+        )
+    ended = how_it_ended(call)
     assert call.done() and call.cancelled(), (
         f"crunch_all(6 paths, workers=1), cancelled while crunching, {ended}; expected it to "
         "end with CancelledError. Clean up in a `finally` and let the CancelledError propagate."
@@ -802,35 +819,10 @@ async def test_cancelled_download_all_shuts_the_pool_down(
     # A task of its own (not under within(), which returns as soon as it is cancelled): the
     # test must see when the call itself ends.
     call = asyncio.ensure_future(log_report.download_all(store, names, str(tmp_path), 1))
-    first = asyncio.ensure_future(downloading.wait())
-    try:
-        await asyncio.wait({first, call}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
-        if call.done():
-            call.result()  # it ended before any download started: report why
-            pytest.fail("download_all(6 names, workers=1) returned before any download started.")
-        if not first.done():
-            pytest.fail("download_all(6 names, workers=1) started no download within 20 s.")
-        call.cancel()
-        await asyncio.wait({call}, timeout=20)
-        left_open = pools.not_shut_down()
-        seen = pools.describe()
-    finally:
-        first.cancel()
-        await asyncio.gather(first, return_exceptions=True)
-        release.set()
-        if not call.done():
-            call.cancel()
-            await asyncio.wait({call}, timeout=10)
-        pools.close_leftovers()
-    ended = (
-        "did not end within 20 s"
-        if not call.done()
-        else "ended with CancelledError"
-        if call.cancelled()
-        else f"ended with {call.exception()!r}"
-        if call.exception()
-        else "returned normally"
+    left_open, seen = await cancel_once_started(
+        call, downloading, release, pools, "download_all(6 names, workers=1)", "download"
     )
+    ended = how_it_ended(call)
     assert call.done() and call.cancelled(), (
         f"download_all(6 names, workers=1), cancelled while downloading, {ended}; expected it "
         "to end with CancelledError. Clean up in a `finally` and let the CancelledError "
